@@ -1,0 +1,223 @@
+"""Faults, the per-(account, service) rate limit and the request statistics.
+
+Everything here is switched while the server runs through the /_emulator/ admin API.
+A fault matches on service, operation and calling account ("*" matches all), fires with
+`probability`, at most `count` times when set, and is one of: throttle, access_denied,
+http500 (answered in the service's own error shape) or latency (sleep before handling).
+The rate limit is a token bucket per (calling account, service): `rps` tokens a second,
+`burst` at most; an empty bucket answers the service's throttling error.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from typing import Any
+
+SERVICES = ("sso-admin", "identitystore", "organizations", "sts", "s3")
+KINDS = ("throttle", "access_denied", "http500", "latency")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+class Fault:
+    def __init__(self, spec: dict[str, Any]):
+        unknown = set(spec) - {"service", "operation", "account", "kind", "probability", "latency_ms", "count", "fired"}
+        if unknown:
+            raise ConfigError(f"unknown fault fields: {sorted(unknown)}")
+        self.service = spec.get("service", "*")
+        if self.service != "*" and self.service not in SERVICES:
+            raise ConfigError(f"fault service must be one of {SERVICES} or '*'")
+        self.operation = spec.get("operation", "*")
+        self.account = str(spec.get("account", "*"))
+        self.kind = spec.get("kind")
+        if self.kind not in KINDS:
+            raise ConfigError(f"fault kind must be one of {KINDS}")
+        self.probability = float(spec.get("probability", 1.0))
+        if not 0.0 <= self.probability <= 1.0:
+            raise ConfigError("probability must be within [0, 1]")
+        self.latency_ms = float(spec.get("latency_ms", 0) or 0)
+        if self.kind == "latency" and self.latency_ms <= 0:
+            raise ConfigError("a latency fault needs latency_ms > 0")
+        count = spec.get("count")
+        self.count = None if count is None else int(count)
+        self.fired = 0
+
+    def matches(self, service: str, operation: str, account: str) -> bool:
+        return ((self.service == "*" or self.service == service)
+                and (self.operation == "*" or self.operation == operation)
+                and (self.account == "*" or self.account == account)
+                and (self.count is None or self.fired < self.count))
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"service": self.service, "operation": self.operation, "account": self.account,
+                               "kind": self.kind, "probability": self.probability, "count": self.count,
+                               "fired": self.fired}
+        if self.kind == "latency":
+            out["latency_ms"] = self.latency_ms
+        return out
+
+
+class RateLimit:
+    def __init__(self, spec: dict[str, Any]):
+        self.rps = float(spec.get("rps", 0))
+        if self.rps <= 0:
+            raise ConfigError("rate_limit.rps must be > 0")
+        self.burst = float(spec.get("burst", self.rps))
+        if self.burst < 1:
+            raise ConfigError("rate_limit.burst must be >= 1")
+        services = spec.get("services")
+        self.services = None if services is None else list(services)
+        for s in self.services or []:
+            if s not in SERVICES:
+                raise ConfigError(f"rate_limit.services: unknown service {s!r}")
+        self.buckets: dict[tuple[str, str], list[float]] = {}
+
+    def take(self, account: str, service: str) -> bool:
+        """Take a token; False when the bucket is empty (the call is throttled)."""
+        if self.services is not None and service not in self.services:
+            return True
+        now = time.monotonic()
+        bucket = self.buckets.get((account, service))
+        if bucket is None:
+            bucket = self.buckets[(account, service)] = [self.burst, now]
+        tokens = min(self.burst, bucket[0] + (now - bucket[1]) * self.rps)
+        bucket[1] = now
+        if tokens >= 1.0:
+            bucket[0] = tokens - 1.0
+            return True
+        bucket[0] = tokens
+        return False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rps": self.rps, "burst": self.burst, "services": self.services}
+
+
+class Control:
+    """Current fault set, rate limit and statistics; all methods are thread-safe."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.rng = random.Random(0)
+        self.faults: list[Fault] = []
+        self.rate_limit: RateLimit | None = None
+        self.region_scope_supported = True
+        self.reset_stats()
+
+    # ---- configuration ----------------------------------------------------------------
+    def configure(self, body: dict[str, Any] | None) -> None:
+        body = body or {}
+        if not isinstance(body, dict):
+            raise ConfigError("the faults body is a JSON object")
+        unknown = set(body) - {"faults", "rate_limit", "region_scope_supported", "seed"}
+        if unknown:
+            raise ConfigError(f"unknown fields: {sorted(unknown)}")
+        faults = [Fault(f) for f in body.get("faults") or []]
+        rl = body.get("rate_limit")
+        rate_limit = RateLimit(rl) if rl else None
+        with self.lock:
+            self.faults = faults
+            self.rate_limit = rate_limit
+            self.region_scope_supported = bool(body.get("region_scope_supported", True))
+            if body.get("seed") is not None:
+                self.rng = random.Random(body["seed"])
+
+    def clear(self) -> None:
+        self.configure({})
+
+    def config_json(self) -> dict[str, Any]:
+        with self.lock:
+            return {"faults": [f.to_json() for f in self.faults],
+                    "rate_limit": self.rate_limit.to_json() if self.rate_limit else None,
+                    "region_scope_supported": self.region_scope_supported}
+
+    # ---- decisions --------------------------------------------------------------------
+    def latency_ms(self, service: str, operation: str, account: str) -> float:
+        total = 0.0
+        with self.lock:
+            for f in self.faults:
+                if f.kind == "latency" and f.matches(service, operation, account) and self.rng.random() < f.probability:
+                    f.fired += 1
+                    total += f.latency_ms
+            if total:
+                self.faults_injected["latency"] += 1
+        return total
+
+    def error_fault(self, service: str, operation: str, account: str) -> str | None:
+        with self.lock:
+            for f in self.faults:
+                if f.kind != "latency" and f.matches(service, operation, account) and self.rng.random() < f.probability:
+                    f.fired += 1
+                    self.faults_injected[f.kind] += 1
+                    if f.kind == "throttle":
+                        self.throttled += 1
+                    return f.kind
+        return None
+
+    def rate_limited(self, service: str, account: str) -> bool:
+        with self.lock:
+            if self.rate_limit is None or self.rate_limit.take(account, service):
+                return False
+            self.throttled += 1
+            self.rate_limited_total += 1
+            return True
+
+    # ---- statistics -------------------------------------------------------------------
+    def reset_stats(self) -> None:
+        with getattr(self, "lock", threading.Lock()):
+            self.requests_total = 0
+            self.by_operation: dict[str, int] = {}
+            self.by_account: dict[str, int] = {}
+            self.by_account_service: dict[str, int] = {}
+            self.by_status: dict[str, int] = {}
+            self.throttled = 0
+            self.rate_limited_total = 0
+            self.faults_injected = {k: 0 for k in KINDS}
+            # Requests already in flight stay counted so that their end() balances.
+            self.in_flight = getattr(self, "in_flight", 0)
+            self.peak_in_flight = self.in_flight
+            self.accounts_in_flight: dict[str, int] = getattr(self, "accounts_in_flight", {})
+            self.peak_accounts_in_flight = len(self.accounts_in_flight)
+
+    def begin(self, service: str, operation: str, account: str) -> None:
+        with self.lock:
+            self.requests_total += 1
+            op = f"{service}:{operation}"
+            self.by_operation[op] = self.by_operation.get(op, 0) + 1
+            self.by_account[account] = self.by_account.get(account, 0) + 1
+            key = f"{account}:{service}"
+            self.by_account_service[key] = self.by_account_service.get(key, 0) + 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            self.accounts_in_flight[account] = self.accounts_in_flight.get(account, 0) + 1
+            self.peak_accounts_in_flight = max(self.peak_accounts_in_flight, len(self.accounts_in_flight))
+
+    def end(self, account: str, status: int) -> None:
+        with self.lock:
+            self.in_flight -= 1
+            n = self.accounts_in_flight.get(account, 0) - 1
+            if n > 0:
+                self.accounts_in_flight[account] = n
+            else:
+                self.accounts_in_flight.pop(account, None)
+            key = str(status)
+            self.by_status[key] = self.by_status.get(key, 0) + 1
+
+    def stats_json(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "requests_total": self.requests_total,
+                "by_operation": dict(self.by_operation),
+                "by_account": dict(self.by_account),
+                "by_account_service": dict(self.by_account_service),
+                "by_status": dict(self.by_status),
+                "throttled": self.throttled,
+                "rate_limited": self.rate_limited_total,
+                "faults_injected": dict(self.faults_injected),
+                "in_flight": self.in_flight,
+                "peak_in_flight": self.peak_in_flight,
+                "peak_accounts_in_flight": self.peak_accounts_in_flight,
+            }
