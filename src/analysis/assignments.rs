@@ -1,0 +1,262 @@
+//! Application assignments, with each group assignment expanded to its members.
+//!
+//! Identity Center has no nested groups, so one level of expansion is complete.
+
+use std::collections::HashMap;
+
+use crate::model::IdentityStoreId;
+use crate::model::{
+    Application, GroupId, Instance, InstanceArn, PrincipalType, StoreContents, User, UserId,
+};
+use std::collections::BTreeMap;
+
+/// One row of the `application_assignments` report. A user assignment is one row; a
+/// group assignment is one row per member, or one row with `user` empty for an empty
+/// group; an application without assignments is one row with `principal` empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssignmentRow<'a> {
+    pub instance: Option<&'a Instance>,
+    pub instance_arn: &'a InstanceArn,
+    pub application: &'a Application,
+    pub principal: Option<Principal<'a>>,
+    /// The user this row is about (the assigned user, or a member of the assigned group).
+    pub user: Option<UserRef<'a>>,
+}
+
+/// The principal named by an assignment, with its name where the store knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal<'a> {
+    pub principal_type: PrincipalType,
+    pub principal_id: &'a str,
+    pub name: &'a str,
+}
+
+/// A user as it appears on a row: the id always, the rest when the store has the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRef<'a> {
+    pub user_id: &'a str,
+    pub user: Option<&'a User>,
+}
+
+/// Lookup tables for one store, built once per report.
+struct StoreIndex<'a> {
+    users: HashMap<&'a str, &'a User>,
+    groups: HashMap<&'a str, &'a str>,
+    members: &'a BTreeMap<GroupId, Vec<UserId>>,
+}
+
+impl<'a> StoreIndex<'a> {
+    fn new(store: &'a StoreContents) -> Self {
+        StoreIndex {
+            users: store
+                .users
+                .iter()
+                .map(|u| (u.user_id.as_str(), u))
+                .collect(),
+            groups: store
+                .groups
+                .iter()
+                .map(|g| (g.group_id.as_str(), g.display_name.as_str()))
+                .collect(),
+            members: &store.group_members,
+        }
+    }
+}
+
+/// Expands every application's assignments to rows, applications in the given order.
+pub fn assignment_rows<'a>(
+    applications: &'a [Application],
+    instances: &'a BTreeMap<InstanceArn, Instance>,
+    stores: &'a BTreeMap<IdentityStoreId, StoreContents>,
+) -> Vec<AssignmentRow<'a>> {
+    let indexes: HashMap<&IdentityStoreId, StoreIndex<'a>> = stores
+        .iter()
+        .map(|(id, s)| (id, StoreIndex::new(s)))
+        .collect();
+    let mut rows = Vec::new();
+    for application in applications {
+        let instance = instances.get(&application.instance_arn);
+        let index = instance.and_then(|i| indexes.get(&i.identity_store_id));
+        let base = AssignmentRow {
+            instance,
+            instance_arn: &application.instance_arn,
+            application,
+            principal: None,
+            user: None,
+        };
+        if application.assignments.is_empty() {
+            rows.push(base.clone());
+        }
+        for assignment in &application.assignments {
+            let id = assignment.principal_id.as_str();
+            match assignment.principal_type {
+                PrincipalType::User => {
+                    let user = index.and_then(|ix| ix.users.get(id).copied());
+                    rows.push(AssignmentRow {
+                        principal: Some(Principal {
+                            principal_type: PrincipalType::User,
+                            principal_id: id,
+                            name: user.map_or("", |u| u.user_name.as_str()),
+                        }),
+                        user: Some(UserRef { user_id: id, user }),
+                        ..base.clone()
+                    });
+                }
+                PrincipalType::Group => {
+                    let principal = Principal {
+                        principal_type: PrincipalType::Group,
+                        principal_id: id,
+                        name: index
+                            .and_then(|ix| ix.groups.get(id).copied())
+                            .unwrap_or(""),
+                    };
+                    let members = index
+                        .and_then(|ix| ix.members.get(&GroupId::from(id)))
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]);
+                    if members.is_empty() {
+                        rows.push(AssignmentRow {
+                            principal: Some(principal.clone()),
+                            ..base.clone()
+                        });
+                    }
+                    for member in members {
+                        rows.push(AssignmentRow {
+                            principal: Some(principal.clone()),
+                            user: Some(UserRef {
+                                user_id: member.as_str(),
+                                user: index.and_then(|ix| ix.users.get(member.as_str()).copied()),
+                            }),
+                            ..base.clone()
+                        });
+                    }
+                }
+            }
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccountId, ApplicationArn, Assignment, Group, InstanceType};
+
+    fn fixture() -> (
+        Vec<Application>,
+        BTreeMap<InstanceArn, Instance>,
+        BTreeMap<IdentityStoreId, StoreContents>,
+    ) {
+        let arn = InstanceArn::from("arn:aws:sso:::instance/ssoins-1");
+        let instance = Instance {
+            arn: arn.clone(),
+            identity_store_id: IdentityStoreId::from("d-1"),
+            owner_account_id: AccountId::from("111122223333"),
+            instance_type: InstanceType::Organization,
+            region: "us-east-1".into(),
+            name: "org".into(),
+            status: "ACTIVE".into(),
+        };
+        let user = |id: &str, name: &str| User {
+            user_id: UserId::from(id),
+            user_name: name.into(),
+            display_name: name.into(),
+            emails: vec![format!("{name}@x.com")],
+        };
+        let mut members = BTreeMap::new();
+        members.insert(
+            GroupId::from("g-full"),
+            vec![UserId::from("u-1"), UserId::from("u-2")],
+        );
+        members.insert(GroupId::from("g-empty"), vec![]);
+        let store = StoreContents {
+            users: vec![user("u-1", "alice"), user("u-2", "bob")],
+            groups: vec![
+                Group {
+                    group_id: GroupId::from("g-full"),
+                    display_name: "admins".into(),
+                },
+                Group {
+                    group_id: GroupId::from("g-empty"),
+                    display_name: "nobody".into(),
+                },
+            ],
+            group_members: members,
+        };
+        let app = |n: &str, a: Vec<Assignment>| Application {
+            arn: ApplicationArn::from(
+                format!("arn:aws:sso::111122223333:application/ssoins-1/apl-{n}").as_str(),
+            ),
+            instance_arn: arn.clone(),
+            name: n.into(),
+            status: "ENABLED".into(),
+            assignments: a,
+        };
+        let apps = vec![
+            app(
+                "one",
+                vec![
+                    Assignment {
+                        principal_type: PrincipalType::User,
+                        principal_id: "u-1".into(),
+                    },
+                    Assignment {
+                        principal_type: PrincipalType::Group,
+                        principal_id: "g-full".into(),
+                    },
+                    Assignment {
+                        principal_type: PrincipalType::Group,
+                        principal_id: "g-empty".into(),
+                    },
+                    Assignment {
+                        principal_type: PrincipalType::User,
+                        principal_id: "u-gone".into(),
+                    },
+                ],
+            ),
+            app("unassigned", vec![]),
+        ];
+        let mut instances = BTreeMap::new();
+        instances.insert(arn, instance);
+        let mut stores = BTreeMap::new();
+        stores.insert(IdentityStoreId::from("d-1"), store);
+        (apps, instances, stores)
+    }
+
+    #[test]
+    fn users_groups_empty_groups_and_unassigned_apps() {
+        let (apps, instances, stores) = fixture();
+        let rows = assignment_rows(&apps, &instances, &stores);
+        let got: Vec<(String, String, String, String)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.application.name.clone(),
+                    r.principal.as_ref().map_or(String::new(), |p| {
+                        format!("{}:{}", p.principal_type.as_str(), p.name)
+                    }),
+                    r.user
+                        .as_ref()
+                        .map_or(String::new(), |u| u.user_id.to_owned()),
+                    r.user
+                        .as_ref()
+                        .and_then(|u| u.user)
+                        .map_or(String::new(), |u| u.user_name.clone()),
+                )
+            })
+            .collect();
+        let want = vec![
+            ("one", "USER:alice", "u-1", "alice"),
+            ("one", "GROUP:admins", "u-1", "alice"),
+            ("one", "GROUP:admins", "u-2", "bob"),
+            ("one", "GROUP:nobody", "", ""),
+            ("one", "USER:", "u-gone", ""),
+            ("unassigned", "", "", ""),
+        ];
+        let want: Vec<(String, String, String, String)> = want
+            .into_iter()
+            .map(|(a, b, c, d)| (a.into(), b.into(), c.into(), d.into()))
+            .collect();
+        assert_eq!(got, want);
+    }
+}

@@ -1,0 +1,231 @@
+//! Duplicated people: the same email in two or more identity stores.
+//!
+//! User names and emails are unique within one store, so a duplicate person can only
+//! exist across stores. Emails are compared trimmed and lower-cased; every email of a
+//! user counts; a store seen through many accounts is still one store.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{AccountId, IdentityStoreId, Instance, StoreContents};
+
+/// One row of the `duplicated_users` report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicateRow {
+    /// The normalised email.
+    pub email: String,
+    /// The stores holding it, sorted.
+    pub store_ids: Vec<IdentityStoreId>,
+    /// User names holding it across those stores, sorted, unique.
+    pub user_names: Vec<String>,
+    /// Owners of the instances of those stores, sorted, unique.
+    pub owner_account_ids: Vec<AccountId>,
+}
+
+/// Trims and lower-cases an email; `None` when nothing is left.
+pub fn normalize_email(email: &str) -> Option<String> {
+    let trimmed = email.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_lowercase())
+}
+
+/// Every email present in two or more distinct stores, sorted by email.
+/// `instances` gives each store's owner account.
+pub fn duplicated_users<'a>(
+    stores: &BTreeMap<IdentityStoreId, StoreContents>,
+    instances: impl IntoIterator<Item = &'a Instance>,
+) -> Vec<DuplicateRow> {
+    let owners: BTreeMap<&IdentityStoreId, &AccountId> = instances
+        .into_iter()
+        .map(|i| (&i.identity_store_id, &i.owner_account_id))
+        .collect();
+    let mut by_email: BTreeMap<String, BTreeMap<&IdentityStoreId, BTreeSet<&str>>> =
+        BTreeMap::new();
+    for (store_id, contents) in stores {
+        for user in &contents.users {
+            for email in &user.emails {
+                if let Some(email) = normalize_email(email) {
+                    by_email
+                        .entry(email)
+                        .or_default()
+                        .entry(store_id)
+                        .or_default()
+                        .insert(user.user_name.as_str());
+                }
+            }
+        }
+    }
+    by_email
+        .into_iter()
+        .filter(|(_, stores)| stores.len() >= 2)
+        .map(|(email, stores)| {
+            let user_names: BTreeSet<&str> = stores.values().flatten().copied().collect();
+            let owner_account_ids: BTreeSet<&AccountId> = stores
+                .keys()
+                .filter_map(|s| owners.get(*s).copied())
+                .collect();
+            DuplicateRow {
+                email,
+                store_ids: stores.keys().map(|s| (*s).clone()).collect(),
+                user_names: user_names.into_iter().map(str::to_owned).collect(),
+                owner_account_ids: owner_account_ids.into_iter().cloned().collect(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{InstanceArn, InstanceType, User, UserId};
+
+    fn user(name: &str, emails: &[&str]) -> User {
+        User {
+            user_id: UserId::from(format!("id-{name}").as_str()),
+            user_name: name.into(),
+            display_name: name.into(),
+            emails: emails.iter().map(|e| (*e).to_owned()).collect(),
+        }
+    }
+
+    fn stores(spec: &[(&str, Vec<User>)]) -> BTreeMap<IdentityStoreId, StoreContents> {
+        spec.iter()
+            .map(|(id, users)| {
+                (
+                    IdentityStoreId::from(*id),
+                    StoreContents {
+                        users: users.clone(),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn instance(store: &str, owner: &str) -> Instance {
+        Instance {
+            arn: InstanceArn::from(format!("arn:aws:sso:::instance/ssoins-{store}").as_str()),
+            identity_store_id: IdentityStoreId::from(store),
+            owner_account_id: AccountId::from(owner),
+            instance_type: InstanceType::Account,
+            region: "us-east-1".into(),
+            name: String::new(),
+            status: "ACTIVE".into(),
+        }
+    }
+
+    #[test]
+    fn normalisation_trims_and_lowercases() {
+        assert_eq!(
+            normalize_email("  Alice@Example.COM "),
+            Some("alice@example.com".into())
+        );
+        assert_eq!(normalize_email("   "), None);
+        assert_eq!(
+            normalize_email("ÉLODIE@exemple.fr"),
+            Some("élodie@exemple.fr".into())
+        );
+    }
+
+    #[test]
+    fn the_blog_duplicates() {
+        let s = stores(&[
+            (
+                "d-111122223333",
+                vec![
+                    user("u1", &["username+adminuser@domain.com"]),
+                    user("u2", &["username2+adminuser@domain.com"]),
+                    user("solo", &["solo@domain.com"]),
+                ],
+            ),
+            (
+                "d-111111111111",
+                vec![
+                    user("u1", &["username+adminuser@domain.com"]),
+                    user("u2", &["username2+adminuser@domain.com"]),
+                    user("u3", &["username3+adminuser@domain.com"]),
+                ],
+            ),
+            (
+                "d-222222222222",
+                vec![
+                    user("u2", &["username2+adminuser@domain.com"]),
+                    user("u3", &["username3+adminuser@domain.com"]),
+                ],
+            ),
+        ]);
+        let inst = [
+            instance("d-111122223333", "111122223333"),
+            instance("d-111111111111", "111122221111"),
+            instance("d-222222222222", "111122225555"),
+        ];
+        let rows = duplicated_users(&s, inst.iter());
+        let got: Vec<(String, Vec<String>)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.email.clone(),
+                    r.store_ids.iter().map(|s| s.to_string()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "username+adminuser@domain.com".into(),
+                    vec!["d-111111111111".into(), "d-111122223333".into()]
+                ),
+                (
+                    "username2+adminuser@domain.com".into(),
+                    vec![
+                        "d-111111111111".into(),
+                        "d-111122223333".into(),
+                        "d-222222222222".into()
+                    ]
+                ),
+                (
+                    "username3+adminuser@domain.com".into(),
+                    vec!["d-111111111111".into(), "d-222222222222".into()]
+                ),
+            ]
+        );
+        assert_eq!(rows[1].owner_account_ids.len(), 3);
+    }
+
+    #[test]
+    fn case_spaces_and_second_emails_match_but_one_store_is_not_a_duplicate() {
+        let s = stores(&[
+            (
+                "d-1",
+                vec![
+                    user("a", &["Bob@X.com"]),
+                    user("a2", &[" bob@x.com"]),
+                    user("nomail", &[]),
+                    user("two", &["one@x.com", "Two@x.com"]),
+                ],
+            ),
+            (
+                "d-2",
+                vec![
+                    user("b", &["bob@x.com  "]),
+                    user("t", &["two@X.COM"]),
+                    user("blank", &["  "]),
+                ],
+            ),
+        ]);
+        let rows = duplicated_users(&s, std::iter::empty());
+        let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
+        assert_eq!(emails, vec!["bob@x.com", "two@x.com"]);
+        assert_eq!(rows[0].user_names, vec!["a", "a2", "b"]);
+        assert!(rows[0].owner_account_ids.is_empty());
+    }
+
+    #[test]
+    fn same_store_twice_is_never_a_duplicate() {
+        // One store in the map once, whatever number of accounts see it.
+        let s = stores(&[(
+            "d-1",
+            vec![user("a", &["a@x.com"]), user("b", &["A@x.com"])],
+        )]);
+        assert!(duplicated_users(&s, std::iter::empty()).is_empty());
+    }
+}

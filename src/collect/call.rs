@@ -1,0 +1,359 @@
+//! One policy for every AWS call: client-side rate limit, retries with backoff and
+//! jitter, `Retry-After` honoured, and errors classified into what the reports need.
+//!
+//! The SDK's own retries are turned off (see `clients.rs`) so that this is the only
+//! retry layer: there is no shared retry quota for a burst of throttling to drain, and
+//! every retry can respect the Lambda deadline.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::future::Future;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use tokio::time::Instant;
+
+use crate::model::{AccountId, ErrorCode};
+
+/// The services the audit calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Service {
+    Organizations,
+    Sts,
+    SsoAdmin,
+    IdentityStore,
+    S3,
+}
+
+impl Service {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Organizations => "organizations",
+            Service::Sts => "sts",
+            Service::SsoAdmin => "sso-admin",
+            Service::IdentityStore => "identitystore",
+            Service::S3 => "s3",
+        }
+    }
+
+    /// Identity Center services have documented per-account rates (about 20/s); the
+    /// client-side limiter keeps calls near them instead of provoking throttling.
+    fn rate_limited(self) -> bool {
+        matches!(self, Service::SsoAdmin | Service::IdentityStore)
+    }
+}
+
+/// How a failed call failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    Throttled,
+    AccessDenied,
+    /// 5xx, timeouts, connection failures: worth retrying.
+    Transient,
+    /// Anything else the service answered: not retried.
+    Rejected,
+}
+
+/// A call that failed for good.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{service}:{operation} failed after {attempts} attempt(s): {code}: {message}")]
+pub struct CallError {
+    pub service: &'static str,
+    pub operation: &'static str,
+    pub kind: FailureKind,
+    /// The AWS error code, or a description of the transport failure.
+    pub code: String,
+    pub message: String,
+    pub attempts: u32,
+}
+
+impl CallError {
+    /// The stable report code for this failure.
+    pub fn error_code(&self) -> ErrorCode {
+        match self.kind {
+            FailureKind::Throttled => ErrorCode::ThrottledRetriesExhausted,
+            FailureKind::AccessDenied => ErrorCode::AccessDenied,
+            FailureKind::Transient => ErrorCode::ServiceUnavailable,
+            FailureKind::Rejected => ErrorCode::ServiceError,
+        }
+    }
+}
+
+/// Retry settings.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// Longest `Retry-After` honoured.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(10),
+            max_retry_after: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Full-jitter exponential backoff for the attempt that just failed (1-based).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16));
+        let cap = exp.min(self.max_delay);
+        cap.mul_f64(fastrand::f64())
+    }
+}
+
+/// Shared by every call of a run: the limiter state, the policy, the deadline, counters.
+#[derive(Debug)]
+pub struct Calls {
+    policy: RetryPolicy,
+    /// Requests per second per (account, service); `None` = no limit.
+    rate: Option<f64>,
+    /// Theoretical arrival time per (account, service) (a GCRA limiter).
+    slots: Mutex<HashMap<(AccountId, Service), Instant>>,
+    stop_at: Option<Instant>,
+    retries: AtomicU64,
+    calls: AtomicU64,
+}
+
+impl Calls {
+    pub fn new(policy: RetryPolicy, rate_per_second: f64, stop_at: Option<Instant>) -> Self {
+        Calls {
+            policy,
+            rate: (rate_per_second > 0.0).then_some(rate_per_second),
+            slots: Mutex::new(HashMap::new()),
+            stop_at,
+            retries: AtomicU64::new(0),
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// Calls made and retries done so far.
+    pub fn stats(&self) -> (u64, u64) {
+        (
+            self.calls.load(Ordering::Relaxed),
+            self.retries.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Waits for a slot of the caller's rate limit.
+    async fn pace(&self, caller: &AccountId, service: Service) {
+        let Some(rate) = self.rate.filter(|_| service.rate_limited()) else {
+            return;
+        };
+        let interval = Duration::from_secs_f64(1.0 / rate);
+        // Allow a burst of about one second's worth of calls.
+        let tolerance = interval.mul_f64(rate.max(1.0) - 1.0);
+        let now = Instant::now();
+        let start = {
+            let Ok(mut slots) = self.slots.lock() else {
+                return;
+            };
+            let tat = slots.entry((caller.clone(), service)).or_insert(now);
+            let earliest = tat.checked_sub(tolerance).unwrap_or(now);
+            let start = earliest.max(now);
+            *tat = (*tat).max(now) + interval;
+            start
+        };
+        if start > now {
+            tokio::time::sleep_until(start).await;
+        }
+    }
+
+    /// Runs `send` under the policy. `send` builds and sends the request afresh each time.
+    pub async fn run<T, E, F, Fut>(
+        &self,
+        caller: &AccountId,
+        service: Service,
+        operation: &'static str,
+        mut send: F,
+    ) -> Result<T, CallError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.pace(caller, service).await;
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let err = match send().await {
+                Ok(value) => return Ok(value),
+                Err(err) => err,
+            };
+            let failure = classify(&err);
+            let give_up = |failure: Failure| CallError {
+                service: service.as_str(),
+                operation,
+                kind: failure.kind,
+                code: failure.code,
+                message: failure.message,
+                attempts: attempt,
+            };
+            let retryable = matches!(
+                failure.kind,
+                FailureKind::Throttled | FailureKind::Transient
+            );
+            if !retryable || attempt >= self.policy.max_attempts {
+                return Err(give_up(failure));
+            }
+            let mut delay = self.policy.backoff(attempt);
+            if let Some(after) = failure.retry_after {
+                delay = delay.max(after.min(self.policy.max_retry_after));
+            }
+            if self
+                .stop_at
+                .is_some_and(|stop| Instant::now() + delay >= stop)
+            {
+                return Err(give_up(failure));
+            }
+            tracing::debug!(service = service.as_str(), operation, attempt, delay_ms = delay.as_millis() as u64, code = %failure.code, "retrying");
+            self.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+struct Failure {
+    kind: FailureKind,
+    code: String,
+    message: String,
+    retry_after: Option<Duration>,
+}
+
+const THROTTLING_CODES: [&str; 9] = [
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "PriorRequestNotComplete",
+];
+
+const ACCESS_DENIED_CODES: [&str; 5] = [
+    "AccessDenied",
+    "AccessDeniedException",
+    "AuthorizationError",
+    "UnauthorizedOperation",
+    "AWSOrganizationsNotInUseException",
+];
+
+const TRANSIENT_CODES: [&str; 7] = [
+    "InternalServerException",
+    "InternalFailure",
+    "InternalError",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "ServiceException",
+    "RequestTimeout",
+];
+
+fn classify<E>(err: &SdkError<E, HttpResponse>) -> Failure
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let retry_after = err
+        .raw_response()
+        .and_then(|r| r.headers().get("retry-after"))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64);
+    match err {
+        SdkError::ServiceError(ctx) => {
+            let code = ctx.err().code().unwrap_or("Unknown").to_owned();
+            let message = ctx.err().message().unwrap_or("").to_owned();
+            let kind = if THROTTLING_CODES.contains(&code.as_str()) || status == Some(429) {
+                FailureKind::Throttled
+            } else if ACCESS_DENIED_CODES.contains(&code.as_str()) {
+                FailureKind::AccessDenied
+            } else if TRANSIENT_CODES.contains(&code.as_str()) || status.is_some_and(|s| s >= 500) {
+                FailureKind::Transient
+            } else {
+                FailureKind::Rejected
+            };
+            Failure {
+                kind,
+                code,
+                message,
+                retry_after,
+            }
+        }
+        SdkError::TimeoutError(_) => Failure {
+            kind: FailureKind::Transient,
+            code: "Timeout".into(),
+            message: DisplayErrorContext(err).to_string(),
+            retry_after: None,
+        },
+        SdkError::DispatchFailure(_) => Failure {
+            kind: FailureKind::Transient,
+            code: "DispatchFailure".into(),
+            message: DisplayErrorContext(err).to_string(),
+            retry_after: None,
+        },
+        SdkError::ResponseError(_) => Failure {
+            kind: if status.is_some_and(|s| s >= 500 || s == 429) {
+                FailureKind::Transient
+            } else {
+                FailureKind::Rejected
+            },
+            code: format!("UnreadableResponse(HTTP {})", status.unwrap_or(0)),
+            message: DisplayErrorContext(err).to_string(),
+            retry_after,
+        },
+        _ => Failure {
+            kind: FailureKind::Rejected,
+            code: "ClientError".into(),
+            message: DisplayErrorContext(err).to_string(),
+            retry_after: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_capped_and_jittered() {
+        let p = RetryPolicy::default();
+        for attempt in 1..30 {
+            assert!(p.backoff(attempt) <= p.max_delay);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_limiter_spaces_calls_per_account_and_service() {
+        let calls = Calls::new(RetryPolicy::default(), 50.0, None);
+        let a = AccountId::from("111122223333");
+        let b = AccountId::from("111122224444");
+        let start = Instant::now();
+        for _ in 0..70 {
+            calls.pace(&a, Service::IdentityStore).await;
+        }
+        // A burst of 50, then 20 more at 50/s: at least 0.4 s.
+        let elapsed = start.elapsed();
+        assert!(elapsed >= Duration::from_millis(390), "{elapsed:?}");
+        assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+        // Another account, and an unlimited service, are not held back.
+        let t = Instant::now();
+        calls.pace(&b, Service::IdentityStore).await;
+        calls.pace(&a, Service::Sts).await;
+        assert!(t.elapsed() < Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,124 @@
+//! Identity Store: users (with every email), groups, and group members.
+
+use crate::model::{Group, GroupId, IdentityStoreId, User, UserId};
+
+use super::call::{CallError, Calls, Service};
+use super::clients::AccountSession;
+
+/// Every user of a store, every page.
+pub async fn list_users(
+    client: &aws_sdk_identitystore::Client,
+    calls: &Calls,
+    session: &AccountSession,
+    store: &IdentityStoreId,
+) -> Result<Vec<User>, CallError> {
+    let mut users = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let request = client
+            .list_users()
+            .identity_store_id(store.as_str())
+            .max_results(100)
+            .set_next_token(next_token.clone());
+        let page = calls
+            .run(
+                &session.account_id,
+                Service::IdentityStore,
+                "ListUsers",
+                || request.clone().send(),
+            )
+            .await?;
+        users.extend(page.users().iter().map(|u| {
+            User {
+                user_id: UserId::from(u.user_id()),
+                user_name: u.user_name().unwrap_or("").to_owned(),
+                display_name: u.display_name().unwrap_or("").to_owned(),
+                emails: u
+                    .emails()
+                    .iter()
+                    .filter_map(|e| e.value().map(str::to_owned))
+                    .collect(),
+            }
+        }));
+        match page.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(users)
+}
+
+/// Every group of a store, every page.
+pub async fn list_groups(
+    client: &aws_sdk_identitystore::Client,
+    calls: &Calls,
+    session: &AccountSession,
+    store: &IdentityStoreId,
+) -> Result<Vec<Group>, CallError> {
+    let mut groups = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let request = client
+            .list_groups()
+            .identity_store_id(store.as_str())
+            .max_results(100)
+            .set_next_token(next_token.clone());
+        let page = calls
+            .run(
+                &session.account_id,
+                Service::IdentityStore,
+                "ListGroups",
+                || request.clone().send(),
+            )
+            .await?;
+        groups.extend(page.groups().iter().map(|g| Group {
+            group_id: GroupId::from(g.group_id()),
+            display_name: g.display_name().unwrap_or("").to_owned(),
+        }));
+        match page.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(groups)
+}
+
+/// The user ids of a group's members, every page.
+pub async fn list_group_members(
+    client: &aws_sdk_identitystore::Client,
+    calls: &Calls,
+    session: &AccountSession,
+    store: &IdentityStoreId,
+    group: &GroupId,
+) -> Result<Vec<UserId>, CallError> {
+    let mut members = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let request = client
+            .list_group_memberships()
+            .identity_store_id(store.as_str())
+            .group_id(group.as_str())
+            .max_results(100)
+            .set_next_token(next_token.clone());
+        let page = calls
+            .run(
+                &session.account_id,
+                Service::IdentityStore,
+                "ListGroupMemberships",
+                || request.clone().send(),
+            )
+            .await?;
+        members.extend(
+            page.group_memberships()
+                .iter()
+                .filter_map(|m| m.member_id())
+                .filter_map(|m| m.as_user_id().ok())
+                .map(|id| UserId::from(id.as_str())),
+        );
+        match page.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(members)
+}

@@ -1,0 +1,807 @@
+//! The collect layer: every AWS read of the audit, and the only place SDK types live.
+//!
+//! Flow: caller identity -> organization and its accounts -> per account (AssumeRole,
+//! ListInstances) -> per instance found (its store's users and groups; its applications
+//! and their assignments) -> members of the groups that assignments name. Work runs
+//! on a small scheduler that never has more than `max_concurrency` units in flight;
+//! stores and applications go ahead of accounts still waiting, so the long chains of
+//! pages start as early as possible. A unit that fails becomes an error row; the run
+//! goes on.
+
+pub mod call;
+pub mod clients;
+pub mod identity_store;
+pub mod organizations;
+pub mod regions;
+pub mod sso_admin;
+pub mod sts;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::task::{Id, JoinSet};
+use tokio::time::Instant;
+
+use crate::config::RegionSelection;
+use crate::model::{
+    Account, AccountError, AccountId, Application, ErrorCode, Group, GroupId, IdentityStoreId,
+    Instance, InstanceArn, InstanceType, Inventory, PrincipalType, Stage, User, UserId,
+};
+
+pub use call::{CallError, Calls, RetryPolicy, Service};
+pub use clients::{AccountSession, Clients, NoRegion};
+pub use sts::CallerIdentity;
+
+use sso_admin::Scope;
+
+/// What to collect.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub current_account_id: AccountId,
+    pub partition: String,
+    pub role_name: String,
+    pub regions: RegionSelection,
+    /// Only these accounts, when the event names some.
+    pub accounts: Option<Vec<AccountId>>,
+    pub max_concurrency: usize,
+    /// Start no new work after this instant (the Lambda deadline less the margin).
+    pub stop_at: Option<Instant>,
+    /// Used in AssumeRole session names, so CloudTrail ties calls to the run.
+    pub run_id: String,
+}
+
+/// What a collection produced.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub inventory: Inventory,
+    pub management_account_id: AccountId,
+    /// Accounts not started before the deadline.
+    pub not_reached: Vec<AccountId>,
+    /// True when the deadline stopped work that was due.
+    pub cut_short: bool,
+}
+
+/// Failures that stop the whole run: without the organization there is nothing to audit.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error(
+        "cannot read the organization ({0}); run the audit in the management account or a delegated administrator account, with organizations:DescribeOrganization and organizations:ListAccounts allowed"
+    )]
+    Organization(#[source] CallError),
+}
+
+/// Reads the caller's identity: the first call of every run.
+pub async fn caller_identity(
+    clients: &Clients,
+    calls: &Calls,
+) -> Result<CallerIdentity, CallError> {
+    sts::caller_identity(&clients.sts(), calls).await
+}
+
+/// One unit of work for the scheduler.
+enum Work {
+    Account(Account),
+    Store {
+        instance: Instance,
+        session: AccountSession,
+    },
+    Applications {
+        instance: Instance,
+        session: AccountSession,
+    },
+    Members {
+        instance: Instance,
+        session: AccountSession,
+        group: GroupId,
+    },
+}
+
+impl Work {
+    fn account_id(&self) -> &AccountId {
+        match self {
+            Work::Account(a) => &a.id,
+            Work::Store { session, .. }
+            | Work::Applications { session, .. }
+            | Work::Members { session, .. } => &session.account_id,
+        }
+    }
+
+    /// The error row for a unit the deadline stopped.
+    fn not_reached(&self) -> AccountError {
+        let (stage, resource, region) = match self {
+            Work::Account(_) => (Stage::ListInstances, String::new(), String::new()),
+            Work::Store { instance, .. } => (
+                Stage::IdentityStore,
+                instance.identity_store_id.to_string(),
+                instance.region.clone(),
+            ),
+            Work::Members {
+                instance, group, ..
+            } => (
+                Stage::IdentityStore,
+                format!("{}/{group}", instance.identity_store_id),
+                instance.region.clone(),
+            ),
+            Work::Applications { instance, .. } => (
+                Stage::Applications,
+                instance.arn.to_string(),
+                instance.region.clone(),
+            ),
+        };
+        let what = if resource.is_empty() {
+            "the account".to_owned()
+        } else {
+            resource.clone()
+        };
+        AccountError {
+            account_id: self.account_id().clone(),
+            region,
+            stage,
+            code: ErrorCode::DeadlineReached,
+            resource,
+            message: format!(
+                "not read: the run stopped before {what} was reached, to write its reports before the Lambda deadline"
+            ),
+        }
+    }
+}
+
+/// What a unit of work produced.
+enum Outcome {
+    Account {
+        account_id: AccountId,
+        result: Result<(AccountSession, Vec<Instance>), AccountError>,
+        region_errors: Vec<AccountError>,
+    },
+    Store {
+        store: IdentityStoreId,
+        result: Result<(Vec<User>, Vec<Group>), AccountError>,
+    },
+    Applications {
+        instance: Instance,
+        session: AccountSession,
+        applications: Vec<Application>,
+        errors: Vec<AccountError>,
+    },
+    Members {
+        store: IdentityStoreId,
+        group: GroupId,
+        result: Result<Vec<UserId>, AccountError>,
+    },
+    /// The deadline fell while the unit ran.
+    Stopped(AccountError),
+}
+
+type BoxedWork = Pin<Box<dyn Future<Output = Outcome> + Send>>;
+
+/// Shared by every unit of a run.
+struct Context {
+    clients: Clients,
+    calls: Arc<Calls>,
+    plan: Plan,
+    management_account_id: AccountId,
+}
+
+/// Collects the inventory. Fails only when the organization cannot be read.
+pub async fn collect(
+    clients: &Clients,
+    calls: Arc<Calls>,
+    plan: Plan,
+) -> Result<Collected, CollectError> {
+    let org_client = clients.organizations();
+    let caller = &plan.current_account_id;
+    let started = std::time::Instant::now();
+    let management_account_id = organizations::management_account_id(&org_client, &calls, caller)
+        .await
+        .map_err(CollectError::Organization)?;
+    let listed = organizations::list_accounts(&org_client, &calls, caller)
+        .await
+        .map_err(CollectError::Organization)?;
+    tracing::info!(
+        phase = "organization",
+        accounts = listed.len(),
+        duration_ms = started.elapsed().as_millis() as u64,
+        "listed the organization"
+    );
+
+    let mut collected = Collected {
+        management_account_id: management_account_id.clone(),
+        ..Default::default()
+    };
+    let inventory = &mut collected.inventory;
+    let accounts = select_accounts(listed, plan.accounts.as_deref(), &mut inventory.errors);
+    let mut queue_accounts: VecDeque<Work> = VecDeque::new();
+    for account in &accounts {
+        if account.is_active() {
+            queue_accounts.push_back(Work::Account(account.clone()));
+        } else {
+            inventory.errors.push(AccountError {
+                account_id: account.id.clone(),
+                region: String::new(),
+                stage: Stage::Select,
+                code: ErrorCode::AccountNotActive,
+                resource: String::new(),
+                message: format!("skipped: the account is {}", account.state),
+            });
+        }
+    }
+    inventory.accounts = accounts;
+
+    let context = Arc::new(Context {
+        clients: clients.clone(),
+        calls,
+        plan,
+        management_account_id,
+    });
+    run_scheduler(&context, queue_accounts, &mut collected).await;
+    Ok(collected)
+}
+
+/// Keeps the organization's order; records requested accounts it does not hold.
+fn select_accounts(
+    listed: Vec<Account>,
+    wanted: Option<&[AccountId]>,
+    errors: &mut Vec<AccountError>,
+) -> Vec<Account> {
+    let Some(wanted) = wanted else { return listed };
+    let known: BTreeSet<&AccountId> = listed.iter().map(|a| &a.id).collect();
+    for id in wanted.iter().filter(|id| !known.contains(id)) {
+        errors.push(AccountError {
+            account_id: id.clone(),
+            region: String::new(),
+            stage: Stage::Select,
+            code: ErrorCode::NotInOrganization,
+            resource: String::new(),
+            message: "the event names this account but the organization does not list it".into(),
+        });
+    }
+    listed
+        .into_iter()
+        .filter(|a| wanted.contains(&a.id))
+        .collect()
+}
+
+/// Runs every unit, at most `max_concurrency` at once, stores and applications first.
+async fn run_scheduler(
+    context: &Arc<Context>,
+    mut accounts: VecDeque<Work>,
+    collected: &mut Collected,
+) {
+    let mut followups: VecDeque<Work> = VecDeque::new();
+    let mut running: JoinSet<Outcome> = JoinSet::new();
+    let mut labels: HashMap<Id, Work> = HashMap::new();
+    // Sessions of audited accounts, to read the stores they own.
+    let mut sessions: HashMap<AccountId, AccountSession> = HashMap::new();
+    // Account instances whose owner's session is not known (yet).
+    let mut orphans: BTreeMap<InstanceArn, Instance> = BTreeMap::new();
+    let mut pending_groups: BTreeMap<IdentityStoreId, BTreeSet<GroupId>> = BTreeMap::new();
+    let started = std::time::Instant::now();
+
+    loop {
+        while running.len() < context.plan.max_concurrency {
+            let Some(work) = followups.pop_front().or_else(|| accounts.pop_front()) else {
+                break;
+            };
+            if context
+                .plan
+                .stop_at
+                .is_some_and(|stop| Instant::now() >= stop)
+            {
+                record_not_reached(&work, collected);
+                continue;
+            }
+            let task = spawn_unit(context, &work);
+            let handle = running.spawn(task);
+            labels.insert(handle.id(), work);
+        }
+        let Some(joined) = running.join_next_with_id().await else {
+            break;
+        };
+        let (id, outcome) = match joined {
+            Ok((id, outcome)) => (id, outcome),
+            Err(err) => {
+                // A unit panicked or was cancelled: record it against its account.
+                if let Some(work) = labels.remove(&err.id()) {
+                    let mut row = work.not_reached();
+                    row.code = ErrorCode::ServiceError;
+                    row.message = format!("internal error while reading: {err}");
+                    collected.inventory.errors.push(row);
+                }
+                continue;
+            }
+        };
+        let work = labels.remove(&id);
+        let inventory = &mut collected.inventory;
+        match outcome {
+            Outcome::Stopped(row) => {
+                if let Some(work) = &work {
+                    record_not_reached(work, collected);
+                } else {
+                    collected.inventory.errors.push(row);
+                    collected.cut_short = true;
+                }
+            }
+            Outcome::Account {
+                account_id,
+                result,
+                region_errors,
+            } => {
+                inventory.errors.extend(region_errors);
+                match result {
+                    Err(row) => inventory.errors.push(row),
+                    Ok((session, instances)) => {
+                        let mut arns = Vec::with_capacity(instances.len());
+                        for instance in instances {
+                            arns.push(instance.arn.clone());
+                            if inventory.instances.contains_key(&instance.arn) {
+                                continue;
+                            }
+                            inventory
+                                .instances
+                                .insert(instance.arn.clone(), instance.clone());
+                            let reader = reader_for(
+                                &instance,
+                                &context.plan.current_account_id,
+                                &session,
+                                &sessions,
+                            );
+                            match reader {
+                                Some(reader) => queue_instance(&mut followups, instance, reader),
+                                None => {
+                                    orphans.insert(instance.arn.clone(), instance);
+                                }
+                            }
+                        }
+                        inventory.visible_instances.insert(account_id.clone(), arns);
+                        // Stores this account owns that another account saw first.
+                        let owned: Vec<InstanceArn> = orphans
+                            .values()
+                            .filter(|i| i.owner_account_id == account_id)
+                            .map(|i| i.arn.clone())
+                            .collect();
+                        for arn in owned {
+                            if let Some(instance) = orphans.remove(&arn) {
+                                queue_instance(&mut followups, instance, session.clone());
+                            }
+                        }
+                        sessions.insert(account_id, session);
+                    }
+                }
+            }
+            Outcome::Store { store, result } => match result {
+                Ok((users, groups)) => {
+                    let contents = inventory.stores.entry(store).or_default();
+                    contents.users = users;
+                    contents.groups = groups;
+                }
+                Err(row) => inventory.errors.push(row),
+            },
+            Outcome::Applications {
+                instance,
+                session,
+                applications,
+                errors,
+            } => {
+                inventory.errors.extend(errors);
+                let groups: BTreeSet<GroupId> = applications
+                    .iter()
+                    .flat_map(|a| &a.assignments)
+                    .filter(|a| a.principal_type == PrincipalType::Group)
+                    .map(|a| GroupId::from(a.principal_id.as_str()))
+                    .collect();
+                let already = pending_groups
+                    .entry(instance.identity_store_id.clone())
+                    .or_default();
+                for group in groups {
+                    if already.insert(group.clone()) {
+                        followups.push_back(Work::Members {
+                            instance: instance.clone(),
+                            session: session.clone(),
+                            group,
+                        });
+                    }
+                }
+                inventory.applications.extend(applications);
+            }
+            Outcome::Members {
+                store,
+                group,
+                result,
+            } => match result {
+                Ok(members) => {
+                    inventory
+                        .stores
+                        .entry(store)
+                        .or_default()
+                        .group_members
+                        .insert(group, members);
+                }
+                Err(row) => inventory.errors.push(row),
+            },
+        }
+    }
+
+    // Account instances whose owner was never audited cannot be read.
+    for instance in orphans.into_values() {
+        collected.inventory.errors.push(AccountError {
+            account_id: instance.owner_account_id.clone(),
+            region: instance.region.clone(),
+            stage: Stage::IdentityStore,
+            code: ErrorCode::OwnerNotAudited,
+            resource: instance.identity_store_id.to_string(),
+            message: format!(
+                "identity store {} of account instance {} not read: its owner account was not audited in this run",
+                instance.identity_store_id, instance.arn
+            ),
+        });
+    }
+    // Stores whose users could not be read are not reported as stores.
+    let failed: BTreeSet<String> = collected
+        .inventory
+        .errors
+        .iter()
+        .filter(|e| e.stage == Stage::IdentityStore)
+        .map(|e| e.resource.clone())
+        .collect();
+    collected
+        .inventory
+        .stores
+        .retain(|id, _| !failed.contains(id.as_str()));
+    collected.inventory.applications.sort_by(|a, b| {
+        (&a.instance_arn, &a.name, &a.arn).cmp(&(&b.instance_arn, &b.name, &b.arn))
+    });
+    tracing::info!(
+        phase = "collect",
+        accounts_audited = collected.inventory.visible_instances.len(),
+        instances = collected.inventory.instances.len(),
+        stores = collected.inventory.stores.len(),
+        applications = collected.inventory.applications.len(),
+        errors = collected.inventory.errors.len(),
+        duration_ms = started.elapsed().as_millis() as u64,
+        "collected the inventory"
+    );
+}
+
+fn record_not_reached(work: &Work, collected: &mut Collected) {
+    collected.cut_short = true;
+    if let Work::Account(account) = work {
+        collected.not_reached.push(account.id.clone());
+    }
+    collected.inventory.errors.push(work.not_reached());
+}
+
+/// Who reads an instance's store and applications: the function itself for the
+/// organization instance and for anything the current account owns; the owner's
+/// session for another account's instance (when known).
+fn reader_for(
+    instance: &Instance,
+    current: &AccountId,
+    viewer: &AccountSession,
+    sessions: &HashMap<AccountId, AccountSession>,
+) -> Option<AccountSession> {
+    if instance.instance_type == InstanceType::Organization || &instance.owner_account_id == current
+    {
+        return Some(AccountSession::own(current.clone()));
+    }
+    if viewer.account_id == instance.owner_account_id {
+        return Some(viewer.clone());
+    }
+    sessions.get(&instance.owner_account_id).cloned()
+}
+
+fn queue_instance(queue: &mut VecDeque<Work>, instance: Instance, session: AccountSession) {
+    queue.push_back(Work::Store {
+        instance: instance.clone(),
+        session: session.clone(),
+    });
+    queue.push_back(Work::Applications { instance, session });
+}
+
+/// Builds the future of one unit, raced against the deadline.
+fn spawn_unit(context: &Arc<Context>, work: &Work) -> BoxedWork {
+    let context = Arc::clone(context);
+    let stop_at = context.plan.stop_at;
+    let stopped = work.not_reached();
+    let unit: BoxedWork = match work {
+        Work::Account(account) => {
+            let account = account.clone();
+            Box::pin(async move { read_account(&context, account).await })
+        }
+        Work::Store { instance, session } => {
+            let (instance, session) = (instance.clone(), session.clone());
+            Box::pin(async move { read_store(&context, instance, session).await })
+        }
+        Work::Applications { instance, session } => {
+            let (instance, session) = (instance.clone(), session.clone());
+            Box::pin(async move { read_applications(&context, instance, session).await })
+        }
+        Work::Members {
+            instance,
+            session,
+            group,
+        } => {
+            let (instance, session, group) = (instance.clone(), session.clone(), group.clone());
+            Box::pin(async move { read_members(&context, instance, session, group).await })
+        }
+    };
+    match stop_at {
+        None => unit,
+        Some(stop) => Box::pin(async move {
+            tokio::select! {
+                outcome = unit => outcome,
+                () = tokio::time::sleep_until(stop) => Outcome::Stopped(stopped),
+            }
+        }),
+    }
+}
+
+/// The error row for a failed call in a stage of an account.
+fn error_row(
+    account: &AccountId,
+    region: &str,
+    stage: Stage,
+    resource: String,
+    err: &CallError,
+) -> AccountError {
+    let code = match (stage, err.error_code()) {
+        (Stage::AssumeRole, ErrorCode::AccessDenied) => ErrorCode::AssumeRoleDenied,
+        (_, code) => code,
+    };
+    let prefix = if resource.is_empty() {
+        String::new()
+    } else {
+        format!("{resource}: ")
+    };
+    AccountError {
+        account_id: account.clone(),
+        region: region.to_owned(),
+        stage,
+        code,
+        resource,
+        message: format!("{prefix}{err}"),
+    }
+}
+
+async fn read_account(context: &Context, account: Account) -> Outcome {
+    let plan = &context.plan;
+    let home = context.clients.home_region().to_owned();
+    let session = if account.id == plan.current_account_id {
+        AccountSession::own(account.id.clone())
+    } else {
+        let session_name = format!("idc-report-{}", plan.run_id);
+        match sts::assume_role(
+            &context.clients.sts(),
+            &context.calls,
+            &plan.current_account_id,
+            &plan.partition,
+            &account.id,
+            &plan.role_name,
+            &session_name,
+        )
+        .await
+        {
+            Ok(session) => session,
+            Err(err) => {
+                return Outcome::Account {
+                    account_id: account.id.clone(),
+                    result: Err(error_row(
+                        &account.id,
+                        "",
+                        Stage::AssumeRole,
+                        String::new(),
+                        &err,
+                    )),
+                    region_errors: Vec::new(),
+                };
+            }
+        }
+    };
+    let (result, region_errors) = list_account_instances(context, &session, &home).await;
+    Outcome::Account {
+        account_id: account.id.clone(),
+        result: result.map(|instances| (session, instances)),
+        region_errors,
+    }
+}
+
+/// ListInstances per the Region selection. With `ALL`, one call with
+/// `RegionScope=ALL_REGIONS`; if the API refuses that, a scan of the partition's Regions.
+async fn list_account_instances(
+    context: &Context,
+    session: &AccountSession,
+    home: &str,
+) -> (Result<Vec<Instance>, AccountError>, Vec<AccountError>) {
+    let management = &context.management_account_id;
+    let regions: Vec<String> = match &context.plan.regions {
+        RegionSelection::All => {
+            let client = context.clients.sso_admin(session, home);
+            match sso_admin::list_instances(
+                &client,
+                &context.calls,
+                session,
+                home,
+                Scope::AllRegions,
+                management,
+            )
+            .await
+            {
+                Ok(instances) => return (Ok(instances), Vec::new()),
+                Err(err) if regions::scope_refused(&err) => {
+                    tracing::debug!(account = %session.account_id, code = %err.code, "RegionScope refused; scanning Regions");
+                    regions::partition_regions(&context.plan.partition)
+                        .iter()
+                        .map(|r| (*r).to_owned())
+                        .collect()
+                }
+                Err(err) => {
+                    return (
+                        Err(error_row(
+                            &session.account_id,
+                            home,
+                            Stage::ListInstances,
+                            String::new(),
+                            &err,
+                        )),
+                        Vec::new(),
+                    );
+                }
+            }
+        }
+        RegionSelection::List(list) => list.clone(),
+    };
+    let fallback = matches!(context.plan.regions, RegionSelection::All);
+    let mut instances = Vec::new();
+    let mut errors = Vec::new();
+    let mut any_ok = false;
+    for region in &regions {
+        let client = context.clients.sso_admin(session, region);
+        match sso_admin::list_instances(
+            &client,
+            &context.calls,
+            session,
+            region,
+            Scope::ThisRegion,
+            management,
+        )
+        .await
+        {
+            Ok(found) => {
+                any_ok = true;
+                instances.extend(found);
+            }
+            // In a scan of every Region, Regions the account has not enabled answer
+            // with an authentication error: they cannot hold an instance.
+            Err(err) if fallback && regions::region_not_enabled(&err) => {}
+            Err(err) => errors.push(error_row(
+                &session.account_id,
+                region,
+                Stage::ListInstances,
+                String::new(),
+                &err,
+            )),
+        }
+    }
+    if !any_ok && !errors.is_empty() {
+        let first = errors.remove(0);
+        return (Err(first), errors);
+    }
+    let mut seen = BTreeSet::new();
+    instances.retain(|i| seen.insert(i.arn.clone()));
+    (Ok(instances), errors)
+}
+
+async fn read_store(context: &Context, instance: Instance, session: AccountSession) -> Outcome {
+    let client = context.clients.identity_store(&session, &instance.region);
+    let store = instance.identity_store_id.clone();
+    let fail = |err: CallError| Outcome::Store {
+        store: store.clone(),
+        result: Err(error_row(
+            &session.account_id,
+            &instance.region,
+            Stage::IdentityStore,
+            store.to_string(),
+            &err,
+        )),
+    };
+    let users = match identity_store::list_users(&client, &context.calls, &session, &store).await {
+        Ok(users) => users,
+        Err(err) => return fail(err),
+    };
+    let groups = match identity_store::list_groups(&client, &context.calls, &session, &store).await
+    {
+        Ok(groups) => groups,
+        Err(err) => return fail(err),
+    };
+    Outcome::Store {
+        store: store.clone(),
+        result: Ok((users, groups)),
+    }
+}
+
+async fn read_applications(
+    context: &Context,
+    instance: Instance,
+    session: AccountSession,
+) -> Outcome {
+    let client = context.clients.sso_admin(&session, &instance.region);
+    let mut errors = Vec::new();
+    let mut applications = match sso_admin::list_applications(
+        &client,
+        &context.calls,
+        &session,
+        &instance.arn,
+    )
+    .await
+    {
+        Ok(apps) => apps,
+        Err(err) => {
+            errors.push(error_row(
+                &session.account_id,
+                &instance.region,
+                Stage::Applications,
+                instance.arn.to_string(),
+                &err,
+            ));
+            Vec::new()
+        }
+    };
+    let mut kept = Vec::with_capacity(applications.len());
+    for mut application in applications.drain(..) {
+        match sso_admin::list_application_assignments(
+            &client,
+            &context.calls,
+            &session,
+            &application.arn,
+        )
+        .await
+        {
+            Ok(assignments) => {
+                application.assignments = assignments;
+                kept.push(application);
+            }
+            Err(err) => errors.push(error_row(
+                &session.account_id,
+                &instance.region,
+                Stage::Applications,
+                application.arn.to_string(),
+                &err,
+            )),
+        }
+    }
+    Outcome::Applications {
+        instance,
+        session,
+        applications: kept,
+        errors,
+    }
+}
+
+async fn read_members(
+    context: &Context,
+    instance: Instance,
+    session: AccountSession,
+    group: GroupId,
+) -> Outcome {
+    let client = context.clients.identity_store(&session, &instance.region);
+    let store = instance.identity_store_id.clone();
+    let result =
+        identity_store::list_group_members(&client, &context.calls, &session, &store, &group)
+            .await
+            .map_err(|err| {
+                let resource = format!("{store}/{group}");
+                error_row(
+                    &session.account_id,
+                    &instance.region,
+                    Stage::IdentityStore,
+                    resource,
+                    &err,
+                )
+            });
+    Outcome::Members {
+        store,
+        group,
+        result,
+    }
+}

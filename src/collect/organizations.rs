@@ -1,0 +1,74 @@
+//! Organizations: the management account and every account, every page.
+
+use crate::model::{Account, AccountId};
+
+use super::call::{CallError, Calls, Service};
+
+/// The management account of the caller's organization.
+pub async fn management_account_id(
+    client: &aws_sdk_organizations::Client,
+    calls: &Calls,
+    caller: &AccountId,
+) -> Result<AccountId, CallError> {
+    let request = client.describe_organization();
+    let output = calls
+        .run(
+            caller,
+            Service::Organizations,
+            "DescribeOrganization",
+            || request.clone().send(),
+        )
+        .await?;
+    output
+        .organization()
+        .and_then(|o| o.master_account_id())
+        .map(AccountId::from)
+        .ok_or_else(|| CallError {
+            service: Service::Organizations.as_str(),
+            operation: "DescribeOrganization",
+            kind: super::call::FailureKind::Rejected,
+            code: "MissingManagementAccount".into(),
+            message: "the organization has no management account id".into(),
+            attempts: 1,
+        })
+}
+
+/// Every account, in the order Organizations lists them. An empty page that still
+/// carries a `NextToken` is not the end.
+pub async fn list_accounts(
+    client: &aws_sdk_organizations::Client,
+    calls: &Calls,
+    caller: &AccountId,
+) -> Result<Vec<Account>, CallError> {
+    let mut accounts = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        let request = client
+            .list_accounts()
+            .max_results(20)
+            .set_next_token(next_token.clone());
+        let page = calls
+            .run(caller, Service::Organizations, "ListAccounts", || {
+                request.clone().send()
+            })
+            .await?;
+        for account in page.accounts() {
+            let Some(id) = account.id() else { continue };
+            let state = account
+                .state()
+                .map(|s| s.as_str().to_owned())
+                .or_else(|| account.status().map(|s| s.as_str().to_owned()))
+                .unwrap_or_else(|| "UNKNOWN".to_owned());
+            accounts.push(Account {
+                id: AccountId::from(id),
+                name: account.name().unwrap_or("").to_owned(),
+                state,
+            });
+        }
+        match page.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(accounts)
+}

@@ -1,0 +1,101 @@
+//! The Lambda handler: an ordinary async function, callable from tests without Lambda.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::collect::Clients;
+use crate::config::Config;
+use crate::event::{EventError, RunRequest};
+use crate::report::RunSummary;
+use crate::run::{RunError, RunOptions, run_audit};
+
+/// What every invocation shares: loaded once per Lambda environment.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub clients: Clients,
+    pub config: Config,
+}
+
+/// Why an invocation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+/// When to stop starting work: the deadline less the configured margin.
+pub fn stop_instant(deadline: SystemTime, margin: Duration) -> Instant {
+    let remaining = deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Instant::now() + remaining.saturating_sub(margin)
+}
+
+/// Handles one event. `deadline` is the invocation's deadline (Lambda's context).
+pub async fn handle(
+    app: &App,
+    event: &Value,
+    deadline: Option<SystemTime>,
+) -> Result<RunSummary, HandlerError> {
+    let request = RunRequest::from_event(event)?;
+    let options = RunOptions {
+        out_dir: None,
+        upload: true,
+        stop_at: deadline.map(|d| stop_instant(d, app.config.deadline_margin)),
+    };
+    let summary = run_audit(&app.clients, &app.config, &request, &options).await?;
+    Ok(summary)
+}
+
+/// The CloudWatch embedded-metric-format line for a run: `AccountsFailed` and
+/// `AccountsNotReached` in namespace `IdcReport`, by function name.
+pub fn metrics_line(summary: &RunSummary, function_name: &str, now_ms: u128) -> String {
+    serde_json::json!({
+        "_aws": {
+            "Timestamp": now_ms as u64,
+            "CloudWatchMetrics": [{
+                "Namespace": "IdcReport",
+                "Dimensions": [["FunctionName"]],
+                "Metrics": [
+                    {"Name": "AccountsFailed", "Unit": "Count"},
+                    {"Name": "AccountsNotReached", "Unit": "Count"},
+                    {"Name": "DuplicatedUsers", "Unit": "Count"}
+                ]
+            }]
+        },
+        "FunctionName": function_name,
+        "AccountsFailed": summary.counts.accounts_failed,
+        "AccountsNotReached": summary.counts.accounts_not_reached,
+        "DuplicatedUsers": summary.counts.duplicated_users,
+        "run_id": summary.run_id,
+    })
+    .to_string()
+}
+
+impl HandlerError {
+    /// A short, stable name for the kind of failure (Lambda's `errorType`).
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HandlerError::Event(_) => "InvalidEvent",
+            HandlerError::Run(RunError::Credentials(_)) => "NoCredentials",
+            HandlerError::Run(RunError::AccountMismatch { .. }) => "InvalidConfiguration",
+            HandlerError::Run(RunError::Collect(_)) => "OrganizationUnreadable",
+            HandlerError::Run(RunError::Upload(_)) => "ReportUploadFailed",
+            HandlerError::Run(RunError::LocalWrite(_)) => "ReportWriteFailed",
+            HandlerError::Run(RunError::Encode(_) | RunError::Summary(_)) => "ReportEncodingFailed",
+        }
+    }
+}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(err: HandlerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: err.error_type().to_owned(),
+            error_message: err.to_string(),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Logs: JSON lines under Lambda, readable text on a terminal (stderr).
+//!
+//! INFO lines carry counts and durations only; no email, user name or credential is
+//! ever logged at INFO.
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber. `RUST_LOG` overrides the `info` default.
+pub fn init(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        // Lambda adds its own timestamps and request ids around each line.
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .without_time()
+            .try_init()
+            .ok();
+    } else {
+        builder
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .try_init()
+            .ok();
+    }
+}

@@ -1,0 +1,152 @@
+//! The binary: the Lambda runtime when `AWS_LAMBDA_RUNTIME_API` is set, otherwise the
+//! command `idc-report run`. Both only wire configuration to the library's handler.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use idc_report::collect::Clients;
+use idc_report::config::{Config, RunMode};
+use idc_report::event::RunRequest;
+use idc_report::handler::{self, App};
+use idc_report::logging;
+use idc_report::run::{RunOptions, run_audit};
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[derive(Parser)]
+#[command(
+    name = "idc-report",
+    version,
+    about = "Audit AWS IAM Identity Center across an AWS Organization"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one audit with the configuration in the environment; print the summary JSON.
+    Run {
+        /// Also write the reports and summary.json to this folder.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// Do not upload to S3 (reports_bucket is then not needed).
+        #[arg(long)]
+        no_upload: bool,
+        /// A Lambda event (JSON file) giving accounts, regions or dry_run.
+        #[arg(long, value_name = "FILE")]
+        event: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        return Box::pin(lambda_main()).await;
+    }
+    let cli = Cli::parse();
+    logging::init(false);
+    match cli.command {
+        Command::Run {
+            out_dir,
+            no_upload,
+            event,
+        } => Box::pin(command_run(out_dir, !no_upload, event)).await,
+    }
+}
+
+fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
+    eprintln!("idc-report: {message}");
+    ExitCode::from(code)
+}
+
+async fn command_run(out_dir: Option<PathBuf>, upload: bool, event: Option<PathBuf>) -> ExitCode {
+    let config = match Config::from_lookup(|k| std::env::var(k).ok(), RunMode::Command { upload }) {
+        Ok(config) => config,
+        Err(err) => return fail(err, 2),
+    };
+    let request = match event {
+        None => RunRequest::default(),
+        Some(path) => {
+            let parsed = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read --event {}: {e}", path.display()))
+                .and_then(|text| {
+                    serde_json::from_str::<Value>(&text)
+                        .map_err(|e| format!("--event {} is not JSON: {e}", path.display()))
+                })
+                .and_then(|value| RunRequest::from_event(&value).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(request) => request,
+                Err(message) => return fail(message, 2),
+            }
+        }
+    };
+    let clients = match Clients::load().await {
+        Ok(clients) => clients,
+        Err(err) => return fail(err, 2),
+    };
+    let options = RunOptions {
+        out_dir,
+        upload,
+        stop_at: None,
+    };
+    match run_audit(&clients, &config, &request, &options).await {
+        Ok(summary) => match serde_json::to_string_pretty(&summary) {
+            Ok(json) => {
+                println!("{json}");
+                let c = &summary.counts;
+                eprintln!(
+                    "idc-report: {} accounts audited, {} skipped, {} failed; {} instances, {} stores, {} users, {} duplicated; {} applications",
+                    c.accounts_audited,
+                    c.accounts_skipped,
+                    c.accounts_failed,
+                    c.instances,
+                    c.identity_stores,
+                    c.users,
+                    c.duplicated_users,
+                    c.applications
+                );
+                ExitCode::SUCCESS
+            }
+            Err(err) => fail(err, 1),
+        },
+        Err(err) => fail(err, 1),
+    }
+}
+
+async fn lambda_main() -> ExitCode {
+    logging::init(true);
+    // A bad configuration fails the init phase with one clear message.
+    let config = match Config::from_lookup(|k| std::env::var(k).ok(), RunMode::Lambda) {
+        Ok(config) => config,
+        Err(err) => return fail(err, 2),
+    };
+    let clients = match Clients::load().await {
+        Ok(clients) => clients,
+        Err(err) => return fail(err, 2),
+    };
+    let app = App { clients, config };
+    let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
+    let app_ref = &app;
+    let function_name_ref = function_name.as_str();
+    let result = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let deadline = event.context.deadline();
+        let summary = handler::handle(app_ref, &event.payload, Some(deadline)).await?;
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        println!(
+            "{}",
+            handler::metrics_line(&summary, function_name_ref, now_ms)
+        );
+        Ok::<_, handler::HandlerError>(summary)
+    }))
+    .await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(err, 1),
+    }
+}

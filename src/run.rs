@@ -1,0 +1,224 @@
+//! One audit, start to finish: config -> collect -> analyses -> report writers -> sinks.
+//!
+//! Shared by the Lambda handler and the command. Nothing is kept between runs.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use tokio::time::Instant;
+
+use crate::analysis;
+use crate::collect::{self, CallError, Calls, Clients, CollectError, Plan, RetryPolicy};
+use crate::config::{Config, RegionSelection};
+use crate::event::RunRequest;
+use crate::report::{self, EncodeError, ErrorEntry, RunSummary};
+use crate::sink::local::{self, LocalWriteError};
+use crate::sink::s3::{self as s3_sink, UploadError};
+use crate::sink::{self, Artifact};
+
+/// How this run writes, and when it must stop.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Also write `DIR/{report}.csv` and `DIR/summary.json`.
+    pub out_dir: Option<PathBuf>,
+    /// Upload to the configured bucket.
+    pub upload: bool,
+    /// Start no new work after this instant.
+    pub stop_at: Option<Instant>,
+}
+
+/// Why a run failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(
+        "cannot tell who is calling AWS ({0}); check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, or the function's role)"
+    )]
+    Credentials(#[source] CallError),
+    #[error(
+        "configuration error: CurrentAccountId is {configured} but the credentials belong to account {actual}; set CurrentAccountId to the account the function runs in"
+    )]
+    AccountMismatch { configured: String, actual: String },
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    #[error(transparent)]
+    Upload(#[from] UploadError),
+    #[error(transparent)]
+    LocalWrite(#[from] LocalWriteError),
+    #[error("cannot encode the run summary: {0}")]
+    Summary(#[from] serde_json::Error),
+}
+
+fn new_run_id(now: OffsetDateTime) -> String {
+    let stamp = now
+        .format(format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap_or_default();
+    format!("{stamp}-{:08x}", fastrand::u32(..))
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Runs one audit and returns its summary.
+pub async fn run_audit(
+    clients: &Clients,
+    config: &Config,
+    request: &RunRequest,
+    options: &RunOptions,
+) -> Result<RunSummary, RunError> {
+    let started_at = OffsetDateTime::now_utc();
+    let run_id = new_run_id(started_at);
+    let calls = Arc::new(Calls::new(
+        RetryPolicy::default(),
+        config.api_rate_limit,
+        options.stop_at,
+    ));
+
+    let caller = collect::caller_identity(clients, &calls)
+        .await
+        .map_err(RunError::Credentials)?;
+    let current = match &config.current_account_id {
+        Some(configured) if configured != &caller.account_id => {
+            return Err(RunError::AccountMismatch {
+                configured: configured.to_string(),
+                actual: caller.account_id.to_string(),
+            });
+        }
+        _ => caller.account_id.clone(),
+    };
+    tracing::info!(run_id, account = %current, partition = %caller.partition, dry_run = request.dry_run, "audit started");
+
+    let plan = Plan {
+        current_account_id: current.clone(),
+        partition: caller.partition.clone(),
+        role_name: config.cross_account_role_name.clone(),
+        regions: match &request.regions {
+            Some(list) => RegionSelection::List(list.clone()),
+            None => config.regions.clone(),
+        },
+        accounts: request.accounts.clone(),
+        max_concurrency: config.max_concurrency,
+        stop_at: options.stop_at,
+        run_id: run_id.clone(),
+    };
+    // Boxed: the collect future is large and deeply nested.
+    let collected = Box::pin(collect::collect(clients, Arc::clone(&calls), plan)).await?;
+    let inventory = &collected.inventory;
+
+    let instance_rows = analysis::instance_rows(inventory);
+    let duplicates = analysis::duplicated_users(&inventory.stores, inventory.instances.values());
+    let assignment_rows = analysis::assignment_rows(
+        &inventory.applications,
+        &inventory.instances,
+        &inventory.stores,
+    );
+    let counts = analysis::count(inventory, duplicates.len());
+    let reports = [
+        report::instances_csv(&instance_rows)?,
+        report::duplicated_users_csv(&duplicates)?,
+        report::assignments_csv(&assignment_rows)?,
+        report::account_errors_csv(&inventory.errors)?,
+    ];
+
+    let date = started_at
+        .format(format_description!("[year]-[month]-[day]"))
+        .unwrap_or_default();
+    let mut artifacts: Vec<Artifact> = reports
+        .into_iter()
+        .map(|r| Artifact {
+            name: r.name,
+            extension: "csv",
+            content_type: "text/csv; charset=utf-8",
+            body: r.body,
+        })
+        .collect();
+    let write = !request.dry_run;
+    let bucket = config
+        .reports_bucket
+        .as_deref()
+        .filter(|_| write && options.upload);
+    let out_dir = options.out_dir.as_deref().filter(|_| write);
+
+    let mut locations = BTreeMap::new();
+    for artifact in artifacts.iter().chain(std::iter::once(&Artifact {
+        name: "summary",
+        extension: "json",
+        content_type: "",
+        body: Vec::new(),
+    })) {
+        if let Some(bucket) = bucket {
+            let keys = sink::keys(
+                &config.report_prefix,
+                artifact.name,
+                artifact.extension,
+                &date,
+                &run_id,
+            );
+            locations.insert(
+                artifact.name.to_owned(),
+                format!("s3://{bucket}/{}", keys.dated),
+            );
+        } else if let Some(dir) = out_dir {
+            locations.insert(
+                artifact.name.to_owned(),
+                local::path_for(dir, artifact).display().to_string(),
+            );
+        }
+    }
+
+    let (issued, retries) = calls.stats();
+    let summary = RunSummary {
+        run_id: run_id.clone(),
+        started_at: rfc3339(started_at),
+        finished_at: rfc3339(OffsetDateTime::now_utc()),
+        complete: !collected.cut_short,
+        dry_run: request.dry_run,
+        current_account_id: current.clone(),
+        management_account_id: collected.management_account_id.clone(),
+        counts,
+        reports: locations,
+        account_errors: inventory.errors.iter().map(ErrorEntry::from).collect(),
+        accounts_not_reached: collected.not_reached.clone(),
+    };
+    tracing::info!(
+        phase = "analyse",
+        aws_calls = issued,
+        retries,
+        complete = summary.complete,
+        accounts_failed = summary.counts.accounts_failed,
+        "reports built"
+    );
+    if !write {
+        return Ok(summary);
+    }
+    artifacts.push(Artifact {
+        name: "summary",
+        extension: "json",
+        content_type: "application/json",
+        body: serde_json::to_vec_pretty(&summary)?,
+    });
+    if let Some(dir) = out_dir {
+        local::write_all(dir, &artifacts)?;
+        tracing::info!(phase = "write", dir = %dir.display(), "reports written to the folder");
+    }
+    if let Some(bucket) = bucket {
+        let with_keys: Vec<(Artifact, sink::Keys)> = artifacts
+            .into_iter()
+            .map(|a| {
+                let keys = sink::keys(&config.report_prefix, a.name, a.extension, &date, &run_id);
+                (a, keys)
+            })
+            .collect();
+        s3_sink::write_all(&clients.s3(), &calls, &current, bucket, &with_keys).await?;
+        tracing::info!(phase = "write", bucket, prefix = %config.report_prefix, "reports uploaded");
+    }
+    Ok(summary)
+}

@@ -1,0 +1,68 @@
+//! The S3 sink: dated objects first, then the `latest/` copies.
+
+use aws_sdk_s3::primitives::ByteStream;
+
+use crate::collect::{CallError, Calls, Service};
+use crate::model::AccountId;
+
+use super::{Artifact, Keys};
+
+/// An upload that failed for good.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "cannot write s3://{bucket}/{key}: {source}. Check that the bucket exists and the function may s3:PutObject under the report prefix"
+)]
+pub struct UploadError {
+    pub bucket: String,
+    pub key: String,
+    #[source]
+    pub source: CallError,
+}
+
+async fn put(
+    client: &aws_sdk_s3::Client,
+    calls: &Calls,
+    caller: &AccountId,
+    bucket: &str,
+    key: &str,
+    artifact: &Artifact,
+) -> Result<(), UploadError> {
+    calls
+        .run(caller, Service::S3, "PutObject", || {
+            client
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .content_type(artifact.content_type)
+                .body(ByteStream::from(artifact.body.clone()))
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|source| UploadError {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            source,
+        })
+}
+
+/// Writes every artifact at its dated key; only when all are written, the `latest/`
+/// copies (the summary last, so `latest/summary.json` names a run whose reports are all
+/// in place). A failure stops at once: `latest/` keeps pointing at the previous run.
+pub async fn write_all(
+    client: &aws_sdk_s3::Client,
+    calls: &Calls,
+    caller: &AccountId,
+    bucket: &str,
+    artifacts: &[(Artifact, Keys)],
+) -> Result<(), UploadError> {
+    for (artifact, keys) in artifacts {
+        put(client, calls, caller, bucket, &keys.dated, artifact).await?;
+    }
+    let (summaries, reports): (Vec<_>, Vec<_>) =
+        artifacts.iter().partition(|(a, _)| a.name == "summary");
+    for (artifact, keys) in reports.into_iter().chain(summaries) {
+        put(client, calls, caller, bucket, &keys.latest, artifact).await?;
+    }
+    Ok(())
+}
