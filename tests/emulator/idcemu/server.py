@@ -18,17 +18,41 @@ from typing import Any
 log = logging.getLogger("emulator")
 
 
+def _dispatcher_class() -> Any:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    class CachedDispatcher(DomainDispatcherApplication):
+        """moto's dispatcher, remembering which backend serves a host name.
+
+        moto scans its service modules on disk for every request to find the backend;
+        the answer never changes while the server runs.
+        """
+
+        _backend_cache: dict[Any, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            try:
+                return self._backend_cache[host]
+            except KeyError:
+                backend = super().get_backend_for_host(host)
+                self._backend_cache[host] = backend
+                return backend
+
+    return CachedDispatcher
+
+
 def build(scenario_arg: str) -> tuple[Any, Any, Any]:
     """(gateway, world, control) with the scenario loaded."""
     # moto gives MOTO_ACCOUNT_ID precedence over the access key, which would put every
     # caller into one account. The gateway names the account on each request instead.
     os.environ.pop("MOTO_ACCOUNT_ID", None)
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.moto_server.werkzeug_app import create_backend_app
 
     from . import identity_store, organizations, scenario, sso_admin, world as world_mod
     from .control import Control
     from .gateway import Gateway
 
+    CachedDispatcher = _dispatcher_class()
     t0 = time.perf_counter()
     spec = scenario.load(scenario_arg)
     t1 = time.perf_counter()
@@ -39,7 +63,7 @@ def build(scenario_arg: str) -> tuple[Any, Any, Any]:
     organizations.install(world)
     if spec.get("faults"):
         control.configure(spec["faults"])
-    gateway = Gateway(world, control, DomainDispatcherApplication(create_backend_app))
+    gateway = Gateway(world, control, CachedDispatcher(create_backend_app))
     summary = world.summary()
     log.info("scenario %s: read+checked in %.2fs, loaded in %.2fs: %d accounts, %d instances, "
              "%d users, %d groups, %d applications", scenario_arg, t1 - t0, world.load_seconds,
