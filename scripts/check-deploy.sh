@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every offline check of the deployment: installs its tools (scripts/setup-deploy-tools.sh),
+# then runs tests/deploy with pytest:
+#   - the IAM policies against the AWS calls in src/ (test_iam_vs_code.py);
+#   - the template's settings and the test events (test_template.py, test_events.py);
+#   - sam validate --lint, cfn-lint on both templates and on the SAM-translated
+#     CloudFormation, checkov --skip-download (test_linters.py);
+#   - sam build through cargo-lambda, the bootstrap's ELF architecture, and packaging of
+#     the built template with sam's own exporter (test_sam_build.py; the longest step:
+#     a cold release build takes several minutes, a warm one seconds).
+# No AWS account or credential is used. Extra arguments go to pytest (e.g. -k 'not build').
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup-deploy-tools.sh
+
+export PATH="$PWD/.venv/deploy/bin:$PATH"
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"
+export SAM_CLI_TELEMETRY=0
+export SAM_CLI_DISABLE_UPDATE_CHECK=1
+
+exec .venv/deploy/bin/python -m pytest -p no:cacheprovider tests/deploy -v -rs --durations=8 "$@"
