@@ -76,11 +76,7 @@ impl Config {
     where
         F: Fn(&str) -> Option<String>,
     {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
 
         let current_account_id = match get("CurrentAccountId") {
             Some(v) if is_account_id(&v) => Some(AccountId(v)),
@@ -124,9 +120,7 @@ impl Config {
         let regions = match get("REGIONS") {
             None => RegionSelection::All,
             Some(v) if v.eq_ignore_ascii_case("ALL") => RegionSelection::All,
-            Some(v) => {
-                RegionSelection::List(parse_region_list(&v).map_err(|p| invalid("REGIONS", p))?)
-            }
+            Some(v) => RegionSelection::List(parse_region_list(&v).map_err(|p| invalid("REGIONS", p))?),
         };
 
         let max_concurrency = match get("MAX_CONCURRENCY") {
@@ -136,9 +130,7 @@ impl Config {
                 _ => {
                     return Err(invalid(
                         "MAX_CONCURRENCY",
-                        format!(
-                            "must be a whole number from 1 to {MAX_MAX_CONCURRENCY}, got {v:?}"
-                        ),
+                        format!("must be a whole number from 1 to {MAX_MAX_CONCURRENCY}, got {v:?}"),
                     ));
                 }
             },
@@ -164,9 +156,7 @@ impl Config {
                 _ => {
                     return Err(invalid(
                         "API_RATE_LIMIT",
-                        format!(
-                            "must be a number of requests per second from 0 (off) to 10000, got {v:?}"
-                        ),
+                        format!("must be a number of requests per second from 0 (off) to 10000, got {v:?}"),
                     ));
                 }
             },
@@ -189,14 +179,10 @@ impl Config {
 pub fn is_region_name(value: &str) -> bool {
     let parts: Vec<&str> = value.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
         && parts
-            .last()
-            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
         && parts[0].bytes().all(|b| b.is_ascii_lowercase())
         && value.len() <= 32
 }
@@ -249,9 +235,7 @@ fn validate_role_name(value: &str) -> Result<String, ConfigError> {
     } else {
         Err(invalid(
             "CrossAccountRoleName",
-            format!(
-                "must be an IAM role name (1-64 of letters, digits and +=,.@_-; no ARN, no path), got {value:?}"
-            ),
+            format!("must be an IAM role name (1-64 of letters, digits and +=,.@_-; no ARN, no path), got {value:?}"),
         ))
     }
 }
@@ -284,17 +268,11 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)], mode: RunMode) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::from_lookup(|k| map.get(k).cloned(), mode)
     }
 
-    const LAMBDA_OK: [(&str, &str); 2] = [
-        ("CurrentAccountId", "111122223333"),
-        ("reports_bucket", "my-reports"),
-    ];
+    const LAMBDA_OK: [(&str, &str); 2] = [("CurrentAccountId", "111122223333"), ("reports_bucket", "my-reports")];
 
     #[test]
     fn defaults_apply() {
@@ -372,9 +350,6 @@ mod tests {
     fn prefix_slashes_are_trimmed() {
         let mut vars = LAMBDA_OK.to_vec();
         vars.push(("REPORT_PREFIX", "/audits/idc/"));
-        assert_eq!(
-            config(&vars, RunMode::Lambda).unwrap().report_prefix,
-            "audits/idc"
-        );
+        assert_eq!(config(&vars, RunMode::Lambda).unwrap().report_prefix, "audits/idc");
     }
 }

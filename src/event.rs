@@ -87,10 +87,7 @@ fn parse_options(map: &Map<String, Value>, path: &str) -> Result<RunRequest, Eve
     if let Some(key) = map.keys().find(|k| !OPTION_FIELDS.contains(&k.as_str())) {
         return Err(invalid(
             &format!("{path}{key}"),
-            format!(
-                "is not a known option (expected {})",
-                OPTION_FIELDS.join(", ")
-            ),
+            format!("is not a known option (expected {})", OPTION_FIELDS.join(", ")),
         ));
     }
     let mut request = RunRequest::default();
@@ -100,10 +97,7 @@ fn parse_options(map: &Map<String, Value>, path: &str) -> Result<RunRequest, Eve
         let mut accounts: Vec<AccountId> = Vec::with_capacity(items.len());
         for item in items {
             if !is_account_id(item) {
-                return Err(invalid(
-                    &field,
-                    format!("{item:?} is not a 12-digit account id"),
-                ));
+                return Err(invalid(&field, format!("{item:?} is not a 12-digit account id")));
             }
             if !accounts.iter().any(|a| a.as_str() == item) {
                 accounts.push(AccountId::from(item));
@@ -136,11 +130,7 @@ fn parse_options(map: &Map<String, Value>, path: &str) -> Result<RunRequest, Eve
     Ok(request)
 }
 
-fn non_empty_strings<'a>(
-    value: &'a Value,
-    field: &str,
-    what: &str,
-) -> Result<Vec<&'a str>, EventError> {
+fn non_empty_strings<'a>(value: &'a Value, field: &str, what: &str) -> Result<Vec<&'a str>, EventError> {
     let Value::Array(items) = value else {
         return Err(invalid(field, format!("must be a list of {what}")));
     };
@@ -167,14 +157,8 @@ mod tests {
 
     #[test]
     fn empty_and_null_run_everything() {
-        assert_eq!(
-            RunRequest::from_event(&json!({})).unwrap(),
-            RunRequest::default()
-        );
-        assert_eq!(
-            RunRequest::from_event(&Value::Null).unwrap(),
-            RunRequest::default()
-        );
+        assert_eq!(RunRequest::from_event(&json!({})).unwrap(), RunRequest::default());
+        assert_eq!(RunRequest::from_event(&Value::Null).unwrap(), RunRequest::default());
     }
 
     #[test]
@@ -185,10 +169,7 @@ mod tests {
             "account": "111122223333", "time": "2026-11-29T06:00:00Z", "region": "us-east-1",
             "resources": ["arn:aws:events:us-east-1:111122223333:rule/daily"], "detail": {}
         });
-        assert_eq!(
-            RunRequest::from_event(&event).unwrap(),
-            RunRequest::default()
-        );
+        assert_eq!(RunRequest::from_event(&event).unwrap(), RunRequest::default());
         let mut with_detail = event.clone();
         with_detail["detail"] = json!({"dry_run": true});
         assert!(RunRequest::from_event(&with_detail).unwrap().dry_run);
@@ -203,10 +184,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             r.accounts,
-            Some(vec![
-                AccountId::from("111122221111"),
-                AccountId::from("111122225555")
-            ])
+            Some(vec![AccountId::from("111122221111"), AccountId::from("111122225555")])
         );
         assert_eq!(r.regions, Some(vec!["us-east-1".to_owned()]));
         assert!(r.dry_run);
@@ -226,10 +204,7 @@ mod tests {
                 json!({"detail-type": "Scheduled Event", "detail": {"bogus": 1}}),
                 "detail.bogus",
             ),
-            (
-                json!({"detail-type": "Scheduled Event", "detail": []}),
-                "detail",
-            ),
+            (json!({"detail-type": "Scheduled Event", "detail": []}), "detail"),
             (json!([1, 2]), "(event)"),
             (json!("run"), "(event)"),
         ];
@@ -261,8 +236,7 @@ mod tests {
             ];
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-                prop::collection::btree_map(key, inner, 0..6)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                prop::collection::btree_map(key, inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
     }

@@ -29,18 +29,12 @@ pub enum HandlerError {
 
 /// When to stop starting work: the deadline less the configured margin.
 pub fn stop_instant(deadline: SystemTime, margin: Duration) -> Instant {
-    let remaining = deadline
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
+    let remaining = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
     Instant::now() + remaining.saturating_sub(margin)
 }
 
 /// Handles one event. `deadline` is the invocation's deadline (Lambda's context).
-pub async fn handle(
-    app: &App,
-    event: &Value,
-    deadline: Option<SystemTime>,
-) -> Result<RunSummary, HandlerError> {
+pub async fn handle(app: &App, event: &Value, deadline: Option<SystemTime>) -> Result<RunSummary, HandlerError> {
     let request = RunRequest::from_event(event)?;
     let options = RunOptions {
         out_dir: None,

@@ -3,6 +3,8 @@
 //! INFO lines carry counts and durations only; no email, user name or credential is
 //! ever logged at INFO.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. `RUST_LOG` overrides the `info` default.
@@ -21,6 +23,7 @@ pub fn init(json: bool) {
     } else {
         builder
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
             .with_target(false)
             .try_init()
             .ok();

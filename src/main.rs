@@ -138,10 +138,7 @@ async fn lambda_main() -> ExitCode {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis())
             .unwrap_or(0);
-        println!(
-            "{}",
-            handler::metrics_line(&summary, function_name_ref, now_ms)
-        );
+        println!("{}", handler::metrics_line(&summary, function_name_ref, now_ms));
         Ok::<_, handler::HandlerError>(summary)
     }))
     .await;

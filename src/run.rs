@@ -56,9 +56,7 @@ pub enum RunError {
 
 fn new_run_id(now: OffsetDateTime) -> String {
     let stamp = now
-        .format(format_description!(
-            "[year][month][day]T[hour][minute][second]Z"
-        ))
+        .format(format_description!("[year][month][day]T[hour][minute][second]Z"))
         .unwrap_or_default();
     format!("{stamp}-{:08x}", fastrand::u32(..))
 }
@@ -115,11 +113,7 @@ pub async fn run_audit(
 
     let instance_rows = analysis::instance_rows(inventory);
     let duplicates = analysis::duplicated_users(&inventory.stores, inventory.instances.values());
-    let assignment_rows = analysis::assignment_rows(
-        &inventory.applications,
-        &inventory.instances,
-        &inventory.stores,
-    );
+    let assignment_rows = analysis::assignment_rows(&inventory.applications, &inventory.instances, &inventory.stores);
     let counts = analysis::count(inventory, duplicates.len());
     let reports = [
         report::instances_csv(&instance_rows)?,
@@ -141,10 +135,7 @@ pub async fn run_audit(
         })
         .collect();
     let write = !request.dry_run;
-    let bucket = config
-        .reports_bucket
-        .as_deref()
-        .filter(|_| write && options.upload);
+    let bucket = config.reports_bucket.as_deref().filter(|_| write && options.upload);
     let out_dir = options.out_dir.as_deref().filter(|_| write);
 
     let mut locations = BTreeMap::new();
@@ -155,17 +146,8 @@ pub async fn run_audit(
         body: Vec::new(),
     })) {
         if let Some(bucket) = bucket {
-            let keys = sink::keys(
-                &config.report_prefix,
-                artifact.name,
-                artifact.extension,
-                &date,
-                &run_id,
-            );
-            locations.insert(
-                artifact.name.to_owned(),
-                format!("s3://{bucket}/{}", keys.dated),
-            );
+            let keys = sink::keys(&config.report_prefix, artifact.name, artifact.extension, &date, &run_id);
+            locations.insert(artifact.name.to_owned(), format!("s3://{bucket}/{}", keys.dated));
         } else if let Some(dir) = out_dir {
             locations.insert(
                 artifact.name.to_owned(),

@@ -5,9 +5,7 @@
 use std::collections::HashMap;
 
 use crate::model::IdentityStoreId;
-use crate::model::{
-    Application, GroupId, Instance, InstanceArn, PrincipalType, StoreContents, User, UserId,
-};
+use crate::model::{Application, GroupId, Instance, InstanceArn, PrincipalType, StoreContents, User, UserId};
 use std::collections::BTreeMap;
 
 /// One row of the `application_assignments` report. A user assignment is one row; a
@@ -48,11 +46,7 @@ struct StoreIndex<'a> {
 impl<'a> StoreIndex<'a> {
     fn new(store: &'a StoreContents) -> Self {
         StoreIndex {
-            users: store
-                .users
-                .iter()
-                .map(|u| (u.user_id.as_str(), u))
-                .collect(),
+            users: store.users.iter().map(|u| (u.user_id.as_str(), u)).collect(),
             groups: store
                 .groups
                 .iter()
@@ -69,10 +63,8 @@ pub fn assignment_rows<'a>(
     instances: &'a BTreeMap<InstanceArn, Instance>,
     stores: &'a BTreeMap<IdentityStoreId, StoreContents>,
 ) -> Vec<AssignmentRow<'a>> {
-    let indexes: HashMap<&IdentityStoreId, StoreIndex<'a>> = stores
-        .iter()
-        .map(|(id, s)| (id, StoreIndex::new(s)))
-        .collect();
+    let indexes: HashMap<&IdentityStoreId, StoreIndex<'a>> =
+        stores.iter().map(|(id, s)| (id, StoreIndex::new(s))).collect();
     let mut rows = Vec::new();
     for application in applications {
         let instance = instances.get(&application.instance_arn);
@@ -106,9 +98,7 @@ pub fn assignment_rows<'a>(
                     let principal = Principal {
                         principal_type: PrincipalType::Group,
                         principal_id: id,
-                        name: index
-                            .and_then(|ix| ix.groups.get(id).copied())
-                            .unwrap_or(""),
+                        name: index.and_then(|ix| ix.groups.get(id).copied()).unwrap_or(""),
                     };
                     let members = index
                         .and_then(|ix| ix.members.get(&GroupId::from(id)))
@@ -164,10 +154,7 @@ mod tests {
             emails: vec![format!("{name}@x.com")],
         };
         let mut members = BTreeMap::new();
-        members.insert(
-            GroupId::from("g-full"),
-            vec![UserId::from("u-1"), UserId::from("u-2")],
-        );
+        members.insert(GroupId::from("g-full"), vec![UserId::from("u-1"), UserId::from("u-2")]);
         members.insert(GroupId::from("g-empty"), vec![]);
         let store = StoreContents {
             users: vec![user("u-1", "alice"), user("u-2", "bob")],
@@ -184,9 +171,7 @@ mod tests {
             group_members: members,
         };
         let app = |n: &str, a: Vec<Assignment>| Application {
-            arn: ApplicationArn::from(
-                format!("arn:aws:sso::111122223333:application/ssoins-1/apl-{n}").as_str(),
-            ),
+            arn: ApplicationArn::from(format!("arn:aws:sso::111122223333:application/ssoins-1/apl-{n}").as_str()),
             instance_arn: arn.clone(),
             name: n.into(),
             status: "ENABLED".into(),
@@ -232,12 +217,10 @@ mod tests {
             .map(|r| {
                 (
                     r.application.name.clone(),
-                    r.principal.as_ref().map_or(String::new(), |p| {
-                        format!("{}:{}", p.principal_type.as_str(), p.name)
-                    }),
-                    r.user
+                    r.principal
                         .as_ref()
-                        .map_or(String::new(), |u| u.user_id.to_owned()),
+                        .map_or(String::new(), |p| format!("{}:{}", p.principal_type.as_str(), p.name)),
+                    r.user.as_ref().map_or(String::new(), |u| u.user_id.to_owned()),
                     r.user
                         .as_ref()
                         .and_then(|u| u.user)

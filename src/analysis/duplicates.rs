@@ -37,8 +37,7 @@ pub fn duplicated_users<'a>(
         .into_iter()
         .map(|i| (&i.identity_store_id, &i.owner_account_id))
         .collect();
-    let mut by_email: BTreeMap<String, BTreeMap<&IdentityStoreId, BTreeSet<&str>>> =
-        BTreeMap::new();
+    let mut by_email: BTreeMap<String, BTreeMap<&IdentityStoreId, BTreeSet<&str>>> = BTreeMap::new();
     for (store_id, contents) in stores {
         for user in &contents.users {
             for email in &user.emails {
@@ -58,10 +57,8 @@ pub fn duplicated_users<'a>(
         .filter(|(_, stores)| stores.len() >= 2)
         .map(|(email, stores)| {
             let user_names: BTreeSet<&str> = stores.values().flatten().copied().collect();
-            let owner_account_ids: BTreeSet<&AccountId> = stores
-                .keys()
-                .filter_map(|s| owners.get(*s).copied())
-                .collect();
+            let owner_account_ids: BTreeSet<&AccountId> =
+                stores.keys().filter_map(|s| owners.get(*s).copied()).collect();
             DuplicateRow {
                 email,
                 store_ids: stores.keys().map(|s| (*s).clone()).collect(),
@@ -119,10 +116,7 @@ mod tests {
             Some("alice@example.com".into())
         );
         assert_eq!(normalize_email("   "), None);
-        assert_eq!(
-            normalize_email("ÉLODIE@exemple.fr"),
-            Some("élodie@exemple.fr".into())
-        );
+        assert_eq!(normalize_email("ÉLODIE@exemple.fr"), Some("élodie@exemple.fr".into()));
     }
 
     #[test]
@@ -160,12 +154,7 @@ mod tests {
         let rows = duplicated_users(&s, inst.iter());
         let got: Vec<(String, Vec<String>)> = rows
             .iter()
-            .map(|r| {
-                (
-                    r.email.clone(),
-                    r.store_ids.iter().map(|s| s.to_string()).collect(),
-                )
-            })
+            .map(|r| (r.email.clone(), r.store_ids.iter().map(|s| s.to_string()).collect()))
             .collect();
         assert_eq!(
             got,
@@ -222,10 +211,7 @@ mod tests {
     #[test]
     fn same_store_twice_is_never_a_duplicate() {
         // One store in the map once, whatever number of accounts see it.
-        let s = stores(&[(
-            "d-1",
-            vec![user("a", &["a@x.com"]), user("b", &["A@x.com"])],
-        )]);
+        let s = stores(&[("d-1", vec![user("a", &["a@x.com"]), user("b", &["A@x.com"])])]);
         assert!(duplicated_users(&s, std::iter::empty()).is_empty());
     }
 }

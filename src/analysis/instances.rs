@@ -19,10 +19,7 @@ pub fn instance_rows(inventory: &Inventory) -> Vec<InstanceRow<'_>> {
         let Some(arns) = inventory.visible_instances.get(&account.id) else {
             continue;
         };
-        let mut seen: Vec<&Instance> = arns
-            .iter()
-            .filter_map(|arn| inventory.instances.get(arn))
-            .collect();
+        let mut seen: Vec<&Instance> = arns.iter().filter_map(|arn| inventory.instances.get(arn)).collect();
         seen.sort_by(|a, b| {
             (a.instance_type != InstanceType::Organization, &a.arn)
                 .cmp(&(b.instance_type != InstanceType::Organization, &b.arn))
@@ -94,8 +91,7 @@ mod tests {
         inv.instances.insert(acct.arn.clone(), acct.clone());
         inv.visible_instances
             .insert(AccountId::from("111122223333"), vec![org.arn.clone()]);
-        inv.visible_instances
-            .insert(AccountId::from("111122224444"), vec![]);
+        inv.visible_instances.insert(AccountId::from("111122224444"), vec![]);
         inv.visible_instances.insert(
             AccountId::from("111122221111"),
             vec![acct.arn.clone(), org.arn.clone(), acct.arn.clone()],
@@ -103,12 +99,7 @@ mod tests {
         let rows = instance_rows(&inv);
         let got: Vec<(&str, Option<&str>)> = rows
             .iter()
-            .map(|r| {
-                (
-                    r.account_id,
-                    r.instance.map(|i| i.identity_store_id.as_str()),
-                )
-            })
+            .map(|r| (r.account_id, r.instance.map(|i| i.identity_store_id.as_str())))
             .collect();
         assert_eq!(
             got,

@@ -27,8 +27,7 @@ pub struct Counts {
 
 /// Counts an inventory; `duplicated_users` comes from the duplicates analysis.
 pub fn count(inventory: &Inventory, duplicated_users: usize) -> Counts {
-    let account_stage =
-        |s: Stage| matches!(s, Stage::Select | Stage::AssumeRole | Stage::ListInstances);
+    let account_stage = |s: Stage| matches!(s, Stage::Select | Stage::AssumeRole | Stage::ListInstances);
     let mut skipped = BTreeSet::new();
     let mut not_reached = BTreeSet::new();
     let mut failed = BTreeSet::new();
@@ -41,11 +40,7 @@ pub fn count(inventory: &Inventory, duplicated_users: usize) -> Counts {
             failed.insert(&e.account_id);
         }
     }
-    let stores_seen: BTreeSet<&IdentityStoreId> = inventory
-        .instances
-        .values()
-        .map(|i| &i.identity_store_id)
-        .collect();
+    let stores_seen: BTreeSet<&IdentityStoreId> = inventory.instances.values().map(|i| &i.identity_store_id).collect();
     let stores_failed = stores_seen
         .iter()
         .filter(|s| !inventory.stores.contains_key(**s))
@@ -58,10 +53,7 @@ pub fn count(inventory: &Inventory, duplicated_users: usize) -> Counts {
         .filter(|u| u.emails.iter().all(|e| e.trim().is_empty()))
         .count();
     Counts {
-        accounts_total: inventory.visible_instances.len()
-            + skipped.len()
-            + failed.len()
-            + not_reached.len(),
+        accounts_total: inventory.visible_instances.len() + skipped.len() + failed.len() + not_reached.len(),
         accounts_audited: inventory.visible_instances.len(),
         accounts_skipped: skipped.len(),
         accounts_failed: failed.len(),
@@ -74,10 +66,6 @@ pub fn count(inventory: &Inventory, duplicated_users: usize) -> Counts {
         groups: inventory.stores.values().map(|s| s.groups.len()).sum(),
         duplicated_users,
         applications: inventory.applications.len(),
-        application_assignments: inventory
-            .applications
-            .iter()
-            .map(|a| a.assignments.len())
-            .sum(),
+        application_assignments: inventory.applications.iter().map(|a| a.assignments.len()).sum(),
     }
 }

@@ -141,10 +141,7 @@ impl Calls {
 
     /// Calls made and retries done so far.
     pub fn stats(&self) -> (u64, u64) {
-        (
-            self.calls.load(Ordering::Relaxed),
-            self.retries.load(Ordering::Relaxed),
-        )
+        (self.calls.load(Ordering::Relaxed), self.retries.load(Ordering::Relaxed))
     }
 
     /// Waits for a slot of the caller's rate limit.
@@ -202,10 +199,7 @@ impl Calls {
                 message: failure.message,
                 attempts: attempt,
             };
-            let retryable = matches!(
-                failure.kind,
-                FailureKind::Throttled | FailureKind::Transient
-            );
+            let retryable = matches!(failure.kind, FailureKind::Throttled | FailureKind::Transient);
             if !retryable || attempt >= self.policy.max_attempts {
                 return Err(give_up(failure));
             }
@@ -213,10 +207,7 @@ impl Calls {
             if let Some(after) = failure.retry_after {
                 delay = delay.max(after.min(self.policy.max_retry_after));
             }
-            if self
-                .stop_at
-                .is_some_and(|stop| Instant::now() + delay >= stop)
-            {
+            if self.stop_at.is_some_and(|stop| Instant::now() + delay >= stop) {
                 return Err(give_up(failure));
             }
             tracing::debug!(service = service.as_str(), operation, attempt, delay_ms = delay.as_millis() as u64, code = %failure.code, "retrying");

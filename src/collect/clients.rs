@@ -60,12 +60,24 @@ pub struct NoRegion;
 impl Clients {
     /// Loads the standard configuration (environment, profile, container or Lambda role).
     pub async fn load() -> Result<Self, NoRegion> {
+        Self::from_loader(aws_config::defaults(BehaviorVersion::latest())).await
+    }
+
+    /// Clients for a fixed endpoint, Region and static credentials: the local emulator
+    /// in tests, without touching the process environment.
+    pub async fn for_endpoint(endpoint: &str, region: &str, credentials: Credentials) -> Result<Self, NoRegion> {
+        let loader = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(credentials);
+        Self::from_loader(loader).await
+    }
+
+    async fn from_loader(loader: aws_config::ConfigLoader) -> Result<Self, NoRegion> {
         let http_client = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
             .build_https();
-        let base = aws_config::defaults(BehaviorVersion::latest())
+        let base = loader
             .http_client(http_client)
             // One retry policy for the whole run lives in `call.rs`.
             .retry_config(RetryConfig::disabled())
@@ -88,10 +100,7 @@ impl Clients {
     }
 
     fn config(&self, session: Option<&AccountSession>, region: &str) -> SdkConfig {
-        let mut builder = self
-            .base
-            .to_builder()
-            .region(Region::new(region.to_owned()));
+        let mut builder = self.base.to_builder().region(Region::new(region.to_owned()));
         if let Some(credentials) = session.and_then(|s| s.credentials.clone()) {
             builder = builder.credentials_provider(credentials);
         }
@@ -110,11 +119,7 @@ impl Clients {
         aws_sdk_ssoadmin::Client::new(&self.config(Some(session), region))
     }
 
-    pub fn identity_store(
-        &self,
-        session: &AccountSession,
-        region: &str,
-    ) -> aws_sdk_identitystore::Client {
+    pub fn identity_store(&self, session: &AccountSession, region: &str) -> aws_sdk_identitystore::Client {
         aws_sdk_identitystore::Client::new(&self.config(Some(session), region))
     }
 

@@ -21,24 +21,15 @@ pub async fn list_users(
             .max_results(100)
             .set_next_token(next_token.clone());
         let page = calls
-            .run(
-                &session.account_id,
-                Service::IdentityStore,
-                "ListUsers",
-                || request.clone().send(),
-            )
+            .run(&session.account_id, Service::IdentityStore, "ListUsers", || {
+                request.clone().send()
+            })
             .await?;
-        users.extend(page.users().iter().map(|u| {
-            User {
-                user_id: UserId::from(u.user_id()),
-                user_name: u.user_name().unwrap_or("").to_owned(),
-                display_name: u.display_name().unwrap_or("").to_owned(),
-                emails: u
-                    .emails()
-                    .iter()
-                    .filter_map(|e| e.value().map(str::to_owned))
-                    .collect(),
-            }
+        users.extend(page.users().iter().map(|u| User {
+            user_id: UserId::from(u.user_id()),
+            user_name: u.user_name().unwrap_or("").to_owned(),
+            display_name: u.display_name().unwrap_or("").to_owned(),
+            emails: u.emails().iter().filter_map(|e| e.value().map(str::to_owned)).collect(),
         }));
         match page.next_token() {
             Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
@@ -64,12 +55,9 @@ pub async fn list_groups(
             .max_results(100)
             .set_next_token(next_token.clone());
         let page = calls
-            .run(
-                &session.account_id,
-                Service::IdentityStore,
-                "ListGroups",
-                || request.clone().send(),
-            )
+            .run(&session.account_id, Service::IdentityStore, "ListGroups", || {
+                request.clone().send()
+            })
             .await?;
         groups.extend(page.groups().iter().map(|g| Group {
             group_id: GroupId::from(g.group_id()),

@@ -26,8 +26,8 @@ use tokio::time::Instant;
 
 use crate::config::RegionSelection;
 use crate::model::{
-    Account, AccountError, AccountId, Application, ErrorCode, Group, GroupId, IdentityStoreId,
-    Instance, InstanceArn, InstanceType, Inventory, PrincipalType, Stage, User, UserId,
+    Account, AccountError, AccountId, Application, ErrorCode, Group, GroupId, IdentityStoreId, Instance, InstanceArn,
+    InstanceType, Inventory, PrincipalType, Stage, User, UserId,
 };
 
 pub use call::{CallError, Calls, RetryPolicy, Service};
@@ -73,10 +73,7 @@ pub enum CollectError {
 }
 
 /// Reads the caller's identity: the first call of every run.
-pub async fn caller_identity(
-    clients: &Clients,
-    calls: &Calls,
-) -> Result<CallerIdentity, CallError> {
+pub async fn caller_identity(clients: &Clients, calls: &Calls) -> Result<CallerIdentity, CallError> {
     sts::caller_identity(&clients.sts(), calls).await
 }
 
@@ -102,9 +99,9 @@ impl Work {
     fn account_id(&self) -> &AccountId {
         match self {
             Work::Account(a) => &a.id,
-            Work::Store { session, .. }
-            | Work::Applications { session, .. }
-            | Work::Members { session, .. } => &session.account_id,
+            Work::Store { session, .. } | Work::Applications { session, .. } | Work::Members { session, .. } => {
+                &session.account_id
+            }
         }
     }
 
@@ -117,18 +114,14 @@ impl Work {
                 instance.identity_store_id.to_string(),
                 instance.region.clone(),
             ),
-            Work::Members {
-                instance, group, ..
-            } => (
+            Work::Members { instance, group, .. } => (
                 Stage::IdentityStore,
                 format!("{}/{group}", instance.identity_store_id),
                 instance.region.clone(),
             ),
-            Work::Applications { instance, .. } => (
-                Stage::Applications,
-                instance.arn.to_string(),
-                instance.region.clone(),
-            ),
+            Work::Applications { instance, .. } => {
+                (Stage::Applications, instance.arn.to_string(), instance.region.clone())
+            }
         };
         let what = if resource.is_empty() {
             "the account".to_owned()
@@ -185,11 +178,7 @@ struct Context {
 }
 
 /// Collects the inventory. Fails only when the organization cannot be read.
-pub async fn collect(
-    clients: &Clients,
-    calls: Arc<Calls>,
-    plan: Plan,
-) -> Result<Collected, CollectError> {
+pub async fn collect(clients: &Clients, calls: Arc<Calls>, plan: Plan) -> Result<Collected, CollectError> {
     let org_client = clients.organizations();
     let caller = &plan.current_account_id;
     let started = std::time::Instant::now();
@@ -240,11 +229,7 @@ pub async fn collect(
 }
 
 /// Keeps the organization's order; records requested accounts it does not hold.
-fn select_accounts(
-    listed: Vec<Account>,
-    wanted: Option<&[AccountId]>,
-    errors: &mut Vec<AccountError>,
-) -> Vec<Account> {
+fn select_accounts(listed: Vec<Account>, wanted: Option<&[AccountId]>, errors: &mut Vec<AccountError>) -> Vec<Account> {
     let Some(wanted) = wanted else { return listed };
     let known: BTreeSet<&AccountId> = listed.iter().map(|a| &a.id).collect();
     for id in wanted.iter().filter(|id| !known.contains(id)) {
@@ -257,18 +242,11 @@ fn select_accounts(
             message: "the event names this account but the organization does not list it".into(),
         });
     }
-    listed
-        .into_iter()
-        .filter(|a| wanted.contains(&a.id))
-        .collect()
+    listed.into_iter().filter(|a| wanted.contains(&a.id)).collect()
 }
 
 /// Runs every unit, at most `max_concurrency` at once, stores and applications first.
-async fn run_scheduler(
-    context: &Arc<Context>,
-    mut accounts: VecDeque<Work>,
-    collected: &mut Collected,
-) {
+async fn run_scheduler(context: &Arc<Context>, mut accounts: VecDeque<Work>, collected: &mut Collected) {
     let mut followups: VecDeque<Work> = VecDeque::new();
     let mut running: JoinSet<Outcome> = JoinSet::new();
     let mut labels: HashMap<Id, Work> = HashMap::new();
@@ -284,11 +262,7 @@ async fn run_scheduler(
             let Some(work) = followups.pop_front().or_else(|| accounts.pop_front()) else {
                 break;
             };
-            if context
-                .plan
-                .stop_at
-                .is_some_and(|stop| Instant::now() >= stop)
-            {
+            if context.plan.stop_at.is_some_and(|stop| Instant::now() >= stop) {
                 record_not_reached(&work, collected);
                 continue;
             }
@@ -338,15 +312,8 @@ async fn run_scheduler(
                             if inventory.instances.contains_key(&instance.arn) {
                                 continue;
                             }
-                            inventory
-                                .instances
-                                .insert(instance.arn.clone(), instance.clone());
-                            let reader = reader_for(
-                                &instance,
-                                &context.plan.current_account_id,
-                                &session,
-                                &sessions,
-                            );
+                            inventory.instances.insert(instance.arn.clone(), instance.clone());
+                            let reader = reader_for(&instance, &context.plan.current_account_id, &session, &sessions);
                             match reader {
                                 Some(reader) => queue_instance(&mut followups, instance, reader),
                                 None => {
@@ -391,9 +358,7 @@ async fn run_scheduler(
                     .filter(|a| a.principal_type == PrincipalType::Group)
                     .map(|a| GroupId::from(a.principal_id.as_str()))
                     .collect();
-                let already = pending_groups
-                    .entry(instance.identity_store_id.clone())
-                    .or_default();
+                let already = pending_groups.entry(instance.identity_store_id.clone()).or_default();
                 for group in groups {
                     if already.insert(group.clone()) {
                         followups.push_back(Work::Members {
@@ -405,11 +370,7 @@ async fn run_scheduler(
                 }
                 inventory.applications.extend(applications);
             }
-            Outcome::Members {
-                store,
-                group,
-                result,
-            } => match result {
+            Outcome::Members { store, group, result } => match result {
                 Ok(members) => {
                     inventory
                         .stores
@@ -445,13 +406,11 @@ async fn run_scheduler(
         .filter(|e| e.stage == Stage::IdentityStore)
         .map(|e| e.resource.clone())
         .collect();
+    collected.inventory.stores.retain(|id, _| !failed.contains(id.as_str()));
     collected
         .inventory
-        .stores
-        .retain(|id, _| !failed.contains(id.as_str()));
-    collected.inventory.applications.sort_by(|a, b| {
-        (&a.instance_arn, &a.name, &a.arn).cmp(&(&b.instance_arn, &b.name, &b.arn))
-    });
+        .applications
+        .sort_by(|a, b| (&a.instance_arn, &a.name, &a.arn).cmp(&(&b.instance_arn, &b.name, &b.arn)));
     tracing::info!(
         phase = "collect",
         accounts_audited = collected.inventory.visible_instances.len(),
@@ -481,8 +440,7 @@ fn reader_for(
     viewer: &AccountSession,
     sessions: &HashMap<AccountId, AccountSession>,
 ) -> Option<AccountSession> {
-    if instance.instance_type == InstanceType::Organization || &instance.owner_account_id == current
-    {
+    if instance.instance_type == InstanceType::Organization || &instance.owner_account_id == current {
         return Some(AccountSession::own(current.clone()));
     }
     if viewer.account_id == instance.owner_account_id {
@@ -538,13 +496,7 @@ fn spawn_unit(context: &Arc<Context>, work: &Work) -> BoxedWork {
 }
 
 /// The error row for a failed call in a stage of an account.
-fn error_row(
-    account: &AccountId,
-    region: &str,
-    stage: Stage,
-    resource: String,
-    err: &CallError,
-) -> AccountError {
+fn error_row(account: &AccountId, region: &str, stage: Stage, resource: String, err: &CallError) -> AccountError {
     let code = match (stage, err.error_code()) {
         (Stage::AssumeRole, ErrorCode::AccessDenied) => ErrorCode::AssumeRoleDenied,
         (_, code) => code,
@@ -586,13 +538,7 @@ async fn read_account(context: &Context, account: Account) -> Outcome {
             Err(err) => {
                 return Outcome::Account {
                     account_id: account.id.clone(),
-                    result: Err(error_row(
-                        &account.id,
-                        "",
-                        Stage::AssumeRole,
-                        String::new(),
-                        &err,
-                    )),
+                    result: Err(error_row(&account.id, "", Stage::AssumeRole, String::new(), &err)),
                     region_errors: Vec::new(),
                 };
             }
@@ -617,15 +563,7 @@ async fn list_account_instances(
     let regions: Vec<String> = match &context.plan.regions {
         RegionSelection::All => {
             let client = context.clients.sso_admin(session, home);
-            match sso_admin::list_instances(
-                &client,
-                &context.calls,
-                session,
-                home,
-                Scope::AllRegions,
-                management,
-            )
-            .await
+            match sso_admin::list_instances(&client, &context.calls, session, home, Scope::AllRegions, management).await
             {
                 Ok(instances) => return (Ok(instances), Vec::new()),
                 Err(err) if regions::scope_refused(&err) => {
@@ -657,16 +595,7 @@ async fn list_account_instances(
     let mut any_ok = false;
     for region in &regions {
         let client = context.clients.sso_admin(session, region);
-        match sso_admin::list_instances(
-            &client,
-            &context.calls,
-            session,
-            region,
-            Scope::ThisRegion,
-            management,
-        )
-        .await
-        {
+        match sso_admin::list_instances(&client, &context.calls, session, region, Scope::ThisRegion, management).await {
             Ok(found) => {
                 any_ok = true;
                 instances.extend(found);
@@ -709,8 +638,7 @@ async fn read_store(context: &Context, instance: Instance, session: AccountSessi
         Ok(users) => users,
         Err(err) => return fail(err),
     };
-    let groups = match identity_store::list_groups(&client, &context.calls, &session, &store).await
-    {
+    let groups = match identity_store::list_groups(&client, &context.calls, &session, &store).await {
         Ok(groups) => groups,
         Err(err) => return fail(err),
     };
@@ -720,21 +648,10 @@ async fn read_store(context: &Context, instance: Instance, session: AccountSessi
     }
 }
 
-async fn read_applications(
-    context: &Context,
-    instance: Instance,
-    session: AccountSession,
-) -> Outcome {
+async fn read_applications(context: &Context, instance: Instance, session: AccountSession) -> Outcome {
     let client = context.clients.sso_admin(&session, &instance.region);
     let mut errors = Vec::new();
-    let mut applications = match sso_admin::list_applications(
-        &client,
-        &context.calls,
-        &session,
-        &instance.arn,
-    )
-    .await
-    {
+    let mut applications = match sso_admin::list_applications(&client, &context.calls, &session, &instance.arn).await {
         Ok(apps) => apps,
         Err(err) => {
             errors.push(error_row(
@@ -749,14 +666,7 @@ async fn read_applications(
     };
     let mut kept = Vec::with_capacity(applications.len());
     for mut application in applications.drain(..) {
-        match sso_admin::list_application_assignments(
-            &client,
-            &context.calls,
-            &session,
-            &application.arn,
-        )
-        .await
-        {
+        match sso_admin::list_application_assignments(&client, &context.calls, &session, &application.arn).await {
             Ok(assignments) => {
                 application.assignments = assignments;
                 kept.push(application);
@@ -778,30 +688,20 @@ async fn read_applications(
     }
 }
 
-async fn read_members(
-    context: &Context,
-    instance: Instance,
-    session: AccountSession,
-    group: GroupId,
-) -> Outcome {
+async fn read_members(context: &Context, instance: Instance, session: AccountSession, group: GroupId) -> Outcome {
     let client = context.clients.identity_store(&session, &instance.region);
     let store = instance.identity_store_id.clone();
-    let result =
-        identity_store::list_group_members(&client, &context.calls, &session, &store, &group)
-            .await
-            .map_err(|err| {
-                let resource = format!("{store}/{group}");
-                error_row(
-                    &session.account_id,
-                    &instance.region,
-                    Stage::IdentityStore,
-                    resource,
-                    &err,
-                )
-            });
-    Outcome::Members {
-        store,
-        group,
-        result,
-    }
+    let result = identity_store::list_group_members(&client, &context.calls, &session, &store, &group)
+        .await
+        .map_err(|err| {
+            let resource = format!("{store}/{group}");
+            error_row(
+                &session.account_id,
+                &instance.region,
+                Stage::IdentityStore,
+                resource,
+                &err,
+            )
+        });
+    Outcome::Members { store, group, result }
 }

@@ -12,12 +12,9 @@ pub async fn management_account_id(
 ) -> Result<AccountId, CallError> {
     let request = client.describe_organization();
     let output = calls
-        .run(
-            caller,
-            Service::Organizations,
-            "DescribeOrganization",
-            || request.clone().send(),
-        )
+        .run(caller, Service::Organizations, "DescribeOrganization", || {
+            request.clone().send()
+        })
         .await?;
     output
         .organization()

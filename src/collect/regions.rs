@@ -84,26 +84,14 @@ mod tests {
 
     #[test]
     fn fallback_triggers() {
-        assert!(scope_refused(&err(
-            FailureKind::Rejected,
-            "ValidationException"
-        )));
-        assert!(!scope_refused(&err(
-            FailureKind::AccessDenied,
-            "AccessDeniedException"
-        )));
+        assert!(scope_refused(&err(FailureKind::Rejected, "ValidationException")));
+        assert!(!scope_refused(&err(FailureKind::AccessDenied, "AccessDeniedException")));
         assert!(region_not_enabled(&err(
             FailureKind::Rejected,
             "UnrecognizedClientException"
         )));
-        assert!(!region_not_enabled(&err(
-            FailureKind::Throttled,
-            "ThrottlingException"
-        )));
-        assert_eq!(
-            partition_regions("aws-cn"),
-            &["cn-north-1", "cn-northwest-1"]
-        );
+        assert!(!region_not_enabled(&err(FailureKind::Throttled, "ThrottlingException")));
+        assert_eq!(partition_regions("aws-cn"), &["cn-north-1", "cn-northwest-1"]);
         assert!(partition_regions("aws").contains(&"us-east-1"));
     }
 }

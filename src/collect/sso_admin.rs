@@ -3,8 +3,8 @@
 use aws_sdk_ssoadmin::types::RegionScope;
 
 use crate::model::{
-    AccountId, Application, ApplicationArn, Assignment, IdentityStoreId, Instance, InstanceArn,
-    InstanceType, PrincipalType,
+    AccountId, Application, ApplicationArn, Assignment, IdentityStoreId, Instance, InstanceArn, InstanceType,
+    PrincipalType,
 };
 
 use super::call::{CallError, Calls, Service};
@@ -40,12 +40,9 @@ pub async fn list_instances(
             request = request.region_scope(RegionScope::AllRegions);
         }
         let page = calls
-            .run(
-                &session.account_id,
-                Service::SsoAdmin,
-                "ListInstances",
-                || request.clone().send(),
-            )
+            .run(&session.account_id, Service::SsoAdmin, "ListInstances", || {
+                request.clone().send()
+            })
             .await?;
         for meta in page.instances() {
             let (Some(arn), Some(store)) = (meta.instance_arn(), meta.identity_store_id()) else {
@@ -79,10 +76,7 @@ pub async fn list_instances(
                 owner_account_id: owner,
                 region: instance_region,
                 name: meta.name().unwrap_or("").to_owned(),
-                status: meta
-                    .status()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default(),
+                status: meta.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
             });
         }
         match page.next_token() {
@@ -109,12 +103,9 @@ pub async fn list_applications(
             .max_results(100)
             .set_next_token(next_token.clone());
         let page = calls
-            .run(
-                &session.account_id,
-                Service::SsoAdmin,
-                "ListApplications",
-                || request.clone().send(),
-            )
+            .run(&session.account_id, Service::SsoAdmin, "ListApplications", || {
+                request.clone().send()
+            })
             .await?;
         for app in page.applications() {
             let Some(arn) = app.application_arn() else {
@@ -124,10 +115,7 @@ pub async fn list_applications(
                 arn: ApplicationArn::from(arn),
                 instance_arn: instance.clone(),
                 name: app.name().unwrap_or("").to_owned(),
-                status: app
-                    .status()
-                    .map(|s| s.as_str().to_owned())
-                    .unwrap_or_default(),
+                status: app.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
                 assignments: Vec::new(),
             });
         }

@@ -23,17 +23,12 @@ pub fn partition_of(arn: &str) -> Option<&str> {
         .filter(|p| !p.is_empty())
 }
 
-pub async fn caller_identity(
-    client: &aws_sdk_sts::Client,
-    calls: &Calls,
-) -> Result<CallerIdentity, CallError> {
+pub async fn caller_identity(client: &aws_sdk_sts::Client, calls: &Calls) -> Result<CallerIdentity, CallError> {
     let request = client.get_caller_identity();
     // The account is unknown yet: the limiter does not apply to STS anyway.
     let unknown = AccountId::from("");
     let output = calls
-        .run(&unknown, Service::Sts, "GetCallerIdentity", || {
-            request.clone().send()
-        })
+        .run(&unknown, Service::Sts, "GetCallerIdentity", || request.clone().send())
         .await?;
     let malformed = |what: &str| CallError {
         service: Service::Sts.as_str(),
@@ -52,10 +47,7 @@ pub async fn caller_identity(
         .and_then(partition_of)
         .map(str::to_owned)
         .ok_or_else(|| malformed("ARN partition"))?;
-    Ok(CallerIdentity {
-        account_id,
-        partition,
-    })
+    Ok(CallerIdentity { account_id, partition })
 }
 
 /// Assumes `role_name` in `account`, from the current account.
@@ -69,14 +61,9 @@ pub async fn assume_role(
     session_name: &str,
 ) -> Result<AccountSession, CallError> {
     let role_arn = format!("arn:{partition}:iam::{account}:role/{role_name}");
-    let request = client
-        .assume_role()
-        .role_arn(&role_arn)
-        .role_session_name(session_name);
+    let request = client.assume_role().role_arn(&role_arn).role_session_name(session_name);
     let output = calls
-        .run(caller, Service::Sts, "AssumeRole", || {
-            request.clone().send()
-        })
+        .run(caller, Service::Sts, "AssumeRole", || request.clone().send())
         .await?;
     let Some(c) = output.credentials() else {
         return Err(CallError {
@@ -105,18 +92,12 @@ mod tests {
 
     #[test]
     fn partition_comes_from_the_arn() {
-        assert_eq!(
-            partition_of("arn:aws:sts::111122223333:assumed-role/r/s"),
-            Some("aws")
-        );
+        assert_eq!(partition_of("arn:aws:sts::111122223333:assumed-role/r/s"), Some("aws"));
         assert_eq!(
             partition_of("arn:aws-us-gov:iam::111122223333:user/x"),
             Some("aws-us-gov")
         );
-        assert_eq!(
-            partition_of("arn:aws-cn:iam::111122223333:root"),
-            Some("aws-cn")
-        );
+        assert_eq!(partition_of("arn:aws-cn:iam::111122223333:root"), Some("aws-cn"));
         assert_eq!(partition_of("nonsense"), None);
         assert_eq!(partition_of("arn::iam"), None);
     }

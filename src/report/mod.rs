@@ -368,10 +368,7 @@ mod tests {
             message: "AccessDenied: not authorized, \"really\"".into(),
         }];
         let parsed = parse(&account_errors_csv(&errors).unwrap());
-        assert_eq!(
-            parsed[0],
-            vec!["AccountId", "Region", "Stage", "ErrorCode", "Message"]
-        );
+        assert_eq!(parsed[0], vec!["AccountId", "Region", "Stage", "ErrorCode", "Message"]);
         assert_eq!(
             parsed[1],
             vec![

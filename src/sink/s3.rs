@@ -59,8 +59,7 @@ pub async fn write_all(
     for (artifact, keys) in artifacts {
         put(client, calls, caller, bucket, &keys.dated, artifact).await?;
     }
-    let (summaries, reports): (Vec<_>, Vec<_>) =
-        artifacts.iter().partition(|(a, _)| a.name == "summary");
+    let (summaries, reports): (Vec<_>, Vec<_>) = artifacts.iter().partition(|(a, _)| a.name == "summary");
     for (artifact, keys) in reports.into_iter().chain(summaries) {
         put(client, calls, caller, bucket, &keys.latest, artifact).await?;
     }

@@ -1,0 +1,86 @@
+//! Every file in events/ fed to the handler (in-process) against the emulator, with
+//! the result events/README.md documents.
+
+use serde_json::Value;
+
+use idc_report::config::{Config, RunMode};
+use idc_report::handler::{App, handle};
+
+use crate::emulator::{BUCKET, Emulator, root};
+
+fn config() -> Config {
+    let vars = [("CurrentAccountId", "111122223333"), ("reports_bucket", BUCKET)];
+    Config::from_lookup(
+        |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned()),
+        RunMode::Lambda,
+    )
+    .expect("config")
+}
+
+fn event(name: &str) -> Value {
+    let text = std::fs::read_to_string(root().join("events").join(name)).expect("event file");
+    serde_json::from_str(&text).expect("event json")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_event_file_gives_its_documented_result() {
+    let emu = Emulator::start("blog");
+    emu.create_bucket(BUCKET).await;
+    let app = App {
+        clients: emu.clients().await,
+        config: config(),
+    };
+    let deadline = Some(std::time::SystemTime::now() + std::time::Duration::from_secs(900));
+
+    let mut files: Vec<String> = std::fs::read_dir(root().join("events"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "console-test.json",
+            "override.json",
+            "scheduled-event.json",
+            "scheduler-input.json"
+        ]
+    );
+
+    for name in ["console-test.json", "scheduler-input.json", "scheduled-event.json"] {
+        let before = emu.list_keys(BUCKET).await.len();
+        let summary = handle(&app, &event(name), deadline)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(summary.complete, "{name}");
+        assert!(!summary.dry_run, "{name}");
+        assert_eq!(summary.counts.accounts_audited, 4, "{name}");
+        assert!(summary.account_errors.is_empty(), "{name}");
+        assert_eq!(summary.reports.len(), 5, "{name}");
+        assert!(
+            summary
+                .reports
+                .values()
+                .all(|u| u.starts_with(&format!("s3://{BUCKET}/idc-reports/"))),
+            "{name}"
+        );
+        let after = emu.list_keys(BUCKET).await.len();
+        // Five dated objects are new; the five latest/ copies exist after the first run.
+        assert_eq!(after - before, if before == 0 { 10 } else { 5 }, "{name}");
+    }
+
+    let before = emu.list_keys(BUCKET).await;
+    let summary = handle(&app, &event("override.json"), deadline).await.expect("override");
+    assert!(summary.dry_run);
+    assert!(summary.reports.is_empty());
+    assert_eq!(summary.counts.accounts_audited, 2);
+    assert_eq!(summary.counts.accounts_total, 2);
+    assert_eq!(emu.list_keys(BUCKET).await, before, "a dry run writes nothing");
+
+    // A malformed event fails with the field named and writes nothing.
+    let bad = serde_json::json!({"accounts": ["1234"]});
+    let err = handle(&app, &bad, deadline).await.unwrap_err();
+    assert!(err.to_string().contains("accounts"), "{err}");
+    assert_eq!(emu.list_keys(BUCKET).await, before);
+}

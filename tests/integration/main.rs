@@ -1,0 +1,9 @@
+//! Integration tests: the real binary and the real handler against the local AWS
+//! emulator (tests/emulator) over HTTP on 127.0.0.1, checking the reports' content.
+
+mod blog;
+mod concurrency;
+mod emulator;
+mod events;
+mod messy;
+mod reports;

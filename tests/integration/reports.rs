@@ -1,0 +1,1 @@
+//! Report content details checked end to end (filled in by the hostile-input tests).
