@@ -199,7 +199,9 @@ pub async fn run_audit(
                 (a, keys)
             })
             .collect();
-        s3_sink::write_all(&clients.s3(), &calls, &current, bucket, &with_keys).await?;
+        // Uploads keep retrying past the collection deadline: the margin is there for them.
+        let upload_calls = Calls::new(RetryPolicy::uploads(), 0.0, None);
+        s3_sink::write_all(&clients.s3(), &upload_calls, &current, bucket, &with_keys).await?;
         tracing::info!(phase = "write", bucket, prefix = %config.report_prefix, "reports uploaded");
     }
     Ok(summary)

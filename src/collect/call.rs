@@ -106,6 +106,17 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
+    /// For report uploads: fewer, shorter retries, so a bucket that refuses every write
+    /// fails the invocation within seconds, well inside the deadline margin.
+    pub fn uploads() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            max_retry_after: Duration::from_secs(10),
+        }
+    }
+
     /// Full-jitter exponential backoff for the attempt that just failed (1-based).
     fn backoff(&self, attempt: u32) -> Duration {
         let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16));

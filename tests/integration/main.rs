@@ -5,5 +5,6 @@ mod blog;
 mod concurrency;
 mod emulator;
 mod events;
+mod faults;
+mod hostile;
 mod messy;
-mod reports;

@@ -1,1 +1,0 @@
-//! Report content details checked end to end (filled in by the hostile-input tests).
