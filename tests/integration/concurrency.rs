@@ -12,7 +12,13 @@ async fn concurrency_stays_within_max_concurrency_and_above_one() {
     emu.reset_stats();
     let out = run(&emu, &["--no-upload"], &[("MAX_CONCURRENCY", "4")]);
     assert!(out.status.success(), "run failed: {}", out.stderr);
-    assert_eq!(out.summary["counts"]["accounts_audited"], 40);
+    let scenario = emu.scenario();
+    let counts = &out.summary["counts"];
+    assert_eq!(counts["accounts_audited"], scenario["accounts"]);
+    assert_eq!(counts["identity_stores"], scenario["stores"]);
+    assert_eq!(counts["users"], scenario["users"]);
+    assert_eq!(counts["applications"], scenario["applications"]);
+    assert_eq!(counts["application_assignments"], scenario["assignments"]);
     let stats = emu.stats();
     let peak = stats["peak_in_flight"].as_u64().unwrap();
     let peak_accounts = stats["peak_accounts_in_flight"].as_u64().unwrap();
