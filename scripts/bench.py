@@ -1,0 +1,788 @@
+"""The scale benchmark of idc-report (issue 6). Run it through `scripts/bench`.
+
+For each scenario it loads a generated organization into the local emulator, measures
+what the emulator can serve to a trivial client, runs the release binary against it with
+injected latency at MAX_CONCURRENCY=16 (the default) and 1, and prints per run the
+organization's size, the AWS calls by operation (the emulator's counts), wall time,
+calls/s, peak concurrency, peak RSS of the audit process, the speedup and the wall time
+against a lower bound. It also prints the release binary's size and the start-up time to
+the first Lambda event. Every figure is printed with its target and PASS/FAIL.
+
+Processes this script starts are stopped by their PID; servers bind 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import hmac
+import json
+import math
+import os
+import platform
+import queue
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EMULATOR_DIR = os.path.join(ROOT, "tests", "emulator")
+sys.path.insert(0, EMULATOR_DIR)
+
+from generate import generate  # noqa: E402  (the emulator's generator, same code `gen:` runs)
+
+PYTHON = sys.executable
+BINARY = os.path.join(ROOT, "target", "release", "idc-report")
+LAMBDA_ARTEFACT = os.path.join(ROOT, "target", "lambda", "idc-report", "bootstrap")
+DEPLOY_VENV_BIN = os.path.join(ROOT, ".venv", "deploy", "bin")
+BUCKET = "idc-bench-reports"
+MGMT_KEY = "testing"
+
+# Page sizes the APIs allow at most (and the emulator applies).
+PAGE = {"ListAccounts": 20, "ListInstances": 10, "ListUsers": 100, "ListGroups": 100,
+        "ListGroupMemberships": 100, "ListApplications": 50, "ListApplicationAssignments": 100}
+# Artifacts the audit writes: four CSV reports and the summary, each dated then latest/.
+ARTIFACTS = 5
+
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "a": {"title": "(a) 100 accounts",
+          "gen": {"accounts": 100, "account_instances": 10, "users": 2000, "seed": 7}},
+    "b": {"title": "(b) 1,000 accounts, 100 account instances, 20,000 users",
+          "gen": {"accounts": 1000, "account_instances": 100, "users": 20000, "seed": 7}},
+    "c": {"title": "(c) 5,000 accounts, 500 account instances, 100,000 users in total",
+          "gen": {"accounts": 5000, "account_instances": 500, "users": 100000, "seed": 7}},
+}
+
+TARGET_BOUND_RATIO = 1.3      # (b): wall time within 1.3x of the lower bound
+TARGET_SPEEDUP = 15.0         # (b): at least 15x faster than MAX_CONCURRENCY=1
+TARGET_WALL_C = 300.0         # (c): under 300 s
+TARGET_RSS_MB = 128.0         # (c): under 128 MB (the Lambda default); shown for every run
+TARGET_BINARY_MB = 15.0       # arm64 release binary
+TARGET_STARTUP_MS = 50.0      # start-up to ready for the first event
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def pages(n: int, size: int) -> int:
+    """Calls to list n items at `size` a page: an empty listing is still one call."""
+    return max(1, math.ceil(n / size))
+
+
+def fmt_s(seconds: float) -> str:
+    if seconds >= 120:
+        return f"{seconds:.0f} s ({seconds / 60:.1f} min)"
+    return f"{seconds:.2f} s"
+
+
+# ----------------------------------------------------------------------------------------
+# What a scenario needs: the fewest calls the APIs allow, and the longest dependent chain.
+# ----------------------------------------------------------------------------------------
+
+def analyse(spec: dict[str, Any], upload: bool = True) -> dict[str, Any]:
+    mgmt = spec["management_account"]
+    role = spec["role_name"]
+    accounts = spec["accounts"]
+    active = [a for a in accounts if a["state"] == "ACTIVE"]
+    audited = [a["id"] for a in active
+               if a["id"] == mgmt or (a.get("has_role", True) and a.get("role_name", role) == role)]
+    audited_set = set(audited)
+    page_of = {a["id"]: i // PAGE["ListAccounts"] + 1 for i, a in enumerate(accounts)}
+    account_pages = pages(len(accounts), PAGE["ListAccounts"])
+
+    # Stores the audit can reach: the organization's, and account instances whose owner
+    # is audited (only the owner sees an account instance).
+    instances = [i for i in spec["instances"] if i["owner"] == mgmt or i["owner"] in audited_set]
+    reachable = {i["identity_store_id"] for i in instances}
+    users: dict[str, int] = {s: 0 for s in reachable}
+    for u in spec["users"]:
+        if u["store"] in reachable:
+            users[u["store"]] += 1
+    groups: dict[str, int] = {s: 0 for s in reachable}
+    members: dict[tuple[str, str], int] = {}
+    for g in spec["groups"]:
+        if g["store"] in reachable:
+            groups[g["store"]] += 1
+            members[(g["store"], g["name"])] = len(g["members"])
+    apps: dict[str, int] = {s: 0 for s in reachable}
+    assignment_pages = 0
+    assigned_groups: dict[str, set[str]] = {s: set() for s in reachable}
+    max_assignment_pages: dict[str, int] = {s: 0 for s in reachable}
+    assignments = 0
+    for app in spec["applications"]:
+        s = app["instance"]
+        if s not in reachable:
+            continue
+        apps[s] += 1
+        n = len(app["assignments"])
+        assignments += n
+        p = pages(n, PAGE["ListApplicationAssignments"])
+        assignment_pages += p
+        max_assignment_pages[s] = max(max_assignment_pages[s], p)
+        for a in app["assignments"]:
+            if a["principal_type"] == "GROUP":
+                assigned_groups[s].add(a["principal"])
+    membership_pages = {s: [pages(members[(s, g)], PAGE["ListGroupMemberships"]) for g in gs]
+                        for s, gs in assigned_groups.items()}
+
+    calls = {
+        "sts:GetCallerIdentity": 1,
+        "organizations:DescribeOrganization": 1,
+        "organizations:ListAccounts": account_pages,
+        "sts:AssumeRole": sum(1 for a in active if a["id"] != mgmt),
+        # Each audited account sees the organization instance and at most its own.
+        "sso-admin:ListInstances": len(audited) * pages(2, PAGE["ListInstances"]),
+        "identitystore:ListUsers": sum(pages(n, PAGE["ListUsers"]) for n in users.values()),
+        "identitystore:ListGroups": sum(pages(n, PAGE["ListGroups"]) for n in groups.values()),
+        "sso-admin:ListApplications": sum(pages(n, PAGE["ListApplications"]) for n in apps.values()),
+        "sso-admin:ListApplicationAssignments": assignment_pages,
+        "identitystore:ListGroupMemberships": sum(sum(v) for v in membership_pages.values()),
+    }
+    if upload:
+        calls["s3:PutObject"] = 2 * ARTIFACTS
+
+    # The longest chain of calls that must wait for one another (data dependencies only):
+    # - a store's work: its ListUsers pages, its ListGroups pages, and its applications
+    #   (ListApplications pages, then an application's assignment pages, then an assigned
+    #   group's membership pages) run side by side; the longest of the three counts;
+    # - the organization store: ListInstances with the function's own credentials, then
+    #   its work (nothing else is needed to find it);
+    # - an account store: the ListAccounts pages up to its owner's page, AssumeRole,
+    #   ListInstances, then its work;
+    # - every account: all ListAccounts pages, AssumeRole, ListInstances;
+    # - then the reports: the dated objects (side by side), then the latest/ copies.
+    def work(s: str) -> int:
+        app_chain = pages(apps[s], PAGE["ListApplications"]) + max_assignment_pages[s] + \
+            max(membership_pages[s], default=0)
+        return max(pages(users[s], PAGE["ListUsers"]), pages(groups[s], PAGE["ListGroups"]), app_chain)
+
+    candidates = []
+    for inst in instances:
+        s = inst["identity_store_id"]
+        if inst["owner"] == mgmt:
+            candidates.append((1 + work(s), f"ListInstances (own credentials) + {work(s)} calls of "
+                               f"organization store {s} ({users[s]} users = {pages(users[s], 100)} ListUsers pages)"))
+        else:
+            k = page_of[inst["owner"]]
+            candidates.append((k + 2 + work(s), f"{k} ListAccounts pages + AssumeRole + ListInstances + "
+                               f"{work(s)} calls of account store {s}"))
+    last_member_page = max((page_of[a] for a in audited if a != mgmt), default=0)
+    if last_member_page:
+        candidates.append((last_member_page + 2, f"{last_member_page} ListAccounts pages + AssumeRole + "
+                           "ListInstances of an account on the last page"))
+    longest, why = max(candidates)
+    writes = 2 if upload else 0
+    chain = longest + writes
+    chain_text = f"{why}" + (" + 2 S3 writes (dated reports side by side, then latest/ copies)" if upload else "")
+
+    org = next(i["identity_store_id"] for i in instances if i["owner"] == mgmt)
+    # The same path as this implementation orders it (informational): GetCallerIdentity,
+    # DescribeOrganization, every ListAccounts page, ListInstances of the management
+    # account, the organization store's users then groups in one unit, then each S3 write
+    # one after another.
+    implementation_chain = 2 + account_pages + 1 + pages(users[org], 100) + pages(groups[org], 100) + \
+        (2 * ARTIFACTS if upload else 0)
+
+    return {
+        "accounts": len(accounts), "audited": len(audited), "active": len(active),
+        "instances": len(instances), "stores": len(reachable),
+        "users": sum(users.values()), "groups": sum(groups.values()),
+        "memberships": sum(members.values()), "applications": sum(apps.values()),
+        "assignments": assignments, "largest_store_users": max(users.values()),
+        "calls": calls, "total_calls": sum(calls.values()),
+        "chain": chain, "chain_text": chain_text, "implementation_chain": implementation_chain,
+    }
+
+
+# ----------------------------------------------------------------------------------------
+# Processes: the emulator, the audit, the fake Lambda runtime API.
+# ----------------------------------------------------------------------------------------
+
+class Emulator:
+    def __init__(self, scenario: str, log_path: str):
+        self.log = open(log_path, "ab")
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [PYTHON, os.path.join(EMULATOR_DIR, "emulator.py"), "serve", "--scenario", scenario,
+             "--port", "0", "--exit-with-parent"],
+            stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL)
+        line = self._first_line(600)
+        if not line.startswith("http://127.0.0.1:"):
+            self.stop()
+            raise RuntimeError(f"the emulator did not start (see {log_path})")
+        self.endpoint = line
+        self.port = int(line.rsplit(":", 1)[1])
+        self.ready_seconds = time.perf_counter() - t0
+
+    def _first_line(self, timeout: float) -> str:
+        result: queue.Queue[str] = queue.Queue()
+        assert self.proc.stdout is not None
+        stdout = self.proc.stdout
+        threading.Thread(target=lambda: result.put(stdout.readline().decode().strip()), daemon=True).start()
+        try:
+            return result.get(timeout=timeout)
+        except queue.Empty:
+            return ""
+
+    def admin(self, path: str, body: Any = None, method: str | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"{self.endpoint}/_emulator/{path}", data=data,
+                                     method=method or ("POST" if data is not None else "GET"),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return json.loads(resp.read())
+
+    def latency(self, ms: float) -> None:
+        faults = [] if ms <= 0 else [{"service": "*", "operation": "*", "account": "*", "kind": "latency",
+                                      "latency_ms": ms, "probability": 1.0}]
+        self.admin("faults", {"faults": faults, "rate_limit": None})
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)  # by PID
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def base_env(endpoint: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_") and k not in ("CurrentAccountId", "reports_bucket", "REGIONS",
+                                                     "MAX_CONCURRENCY", "API_RATE_LIMIT", "REPORT_PREFIX",
+                                                     "CrossAccountRoleName", "RUST_LOG")}
+    env.update({"AWS_ACCESS_KEY_ID": MGMT_KEY, "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1",
+                "AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+                "AWS_EC2_METADATA_DISABLED": "true", "RUST_LOG": "info"})
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
+    return env
+
+
+def run_audit(emu: Emulator, concurrency: int, work_dir: str, label: str,
+              expected_calls: int) -> dict[str, Any]:
+    """Runs `idc-report run` once; wall time, peak RSS (wait4), exit status, summary."""
+    env = base_env(emu.endpoint)
+    env.update({"MAX_CONCURRENCY": str(concurrency), "reports_bucket": BUCKET,
+                "CurrentAccountId": "111122223333"})
+    out_path = os.path.join(work_dir, f"{label}.stdout.json")
+    err_path = os.path.join(work_dir, f"{label}.stderr.log")
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([BINARY, "run"], env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        next_note = t0 + 60
+        while True:
+            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            now = time.perf_counter()
+            if now >= next_note:
+                done = emu.admin("stats")["requests_total"]
+                rate = done / (now - t0)
+                left = max(0, expected_calls - done) / rate if rate else float("nan")
+                say(f"    ... {label}: {now - t0:.0f} s, {done}/{expected_calls} calls, about {left:.0f} s to go")
+                next_note = now + 60
+            time.sleep(0.02)
+        wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    with open(out_path, "rb") as fh:
+        try:
+            summary = json.loads(fh.read() or b"null")
+        except json.JSONDecodeError:
+            summary = None
+    return {"concurrency": concurrency, "wall": wall, "exit": proc.returncode,
+            "rss_mb": rusage.ru_maxrss / 1024.0, "summary": summary, "stderr": err_path,
+            "stats": emu.admin("stats")}
+
+
+# ----------------------------------------------------------------------------------------
+# The trivial client: raw HTTP over sockets, one request replayed, N threads.
+# ----------------------------------------------------------------------------------------
+
+def sigv4_request(port: int, service: str, body: bytes, content_type: str,
+                  target: str | None = None) -> bytes:
+    """A SigV4-signed POST / (signed once, replayed: the emulator checks no signature)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    amz_date, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    host = f"127.0.0.1:{port}"
+    headers = {"content-type": content_type, "host": host, "x-amz-date": amz_date}
+    if target:
+        headers["x-amz-target"] = target
+    signed = ";".join(sorted(headers))
+    canonical = "\n".join(["POST", "/", "", "".join(f"{k}:{headers[k]}\n" for k in sorted(headers)), signed,
+                           hashlib.sha256(body).hexdigest()])
+    scope = f"{day}/us-east-1/{service}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + "testing").encode()
+    for part in (day, "us-east-1", service, "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    lines = [f"POST / HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()] + [
+        f"authorization: AWS4-HMAC-SHA256 Credential={MGMT_KEY}/{scope}, SignedHeaders={signed}, "
+        f"Signature={signature}",
+        f"content-length: {len(body)}", "connection: keep-alive"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def get_caller_identity_request(port: int) -> bytes:
+    return sigv4_request(port, "sts", b"Action=GetCallerIdentity&Version=2011-06-15",
+                         "application/x-www-form-urlencoded; charset=utf-8")
+
+
+def list_users_request(port: int, store: str) -> bytes:
+    body = json.dumps({"IdentityStoreId": store, "MaxResults": 100}).encode()
+    return sigv4_request(port, "identitystore", body, "application/x-amz-json-1.1",
+                         target="AWSIdentityStore.ListUsers")
+
+
+CLIENT_SRC = os.path.join(ROOT, "scripts", "bench_client.rs")
+CLIENT_BIN = os.path.join(ROOT, "target", "bench", "bench_client")
+
+
+def build_client() -> None:
+    """The trivial client is a std-only Rust program (scripts/bench_client.rs): a Python
+    client on two busy cores could itself be the limit."""
+    if os.path.exists(CLIENT_BIN) and os.path.getmtime(CLIENT_BIN) >= os.path.getmtime(CLIENT_SRC):
+        return
+    os.makedirs(os.path.dirname(CLIENT_BIN), exist_ok=True)
+    subprocess.run(["rustc", "-O", "--edition", "2021", "-o", CLIENT_BIN, CLIENT_SRC], check=True)
+
+
+def hammer(port: int, request: bytes, concurrency: int, seconds: float) -> dict[str, Any]:
+    """`concurrency` threads send `request` back to back for `seconds` (keep-alive when
+    the server keeps the connection open). Returns completed calls/s and errors."""
+    with tempfile.NamedTemporaryFile(prefix="bench-request-", delete=False) as fh:
+        fh.write(request)
+        path = fh.name
+    try:
+        out = subprocess.run([CLIENT_BIN, "hammer", str(port), path, str(concurrency), str(seconds)],
+                             capture_output=True, text=True, check=True).stdout
+    finally:
+        os.remove(path)
+    return json.loads(out)
+
+
+def client_self_check(latency_ms: float, concurrency: int) -> dict[str, Any]:
+    """The trivial client against a null HTTP server (another process): how fast it can go
+    with the same latency and concurrency, and with none."""
+    out = {}
+    for ms in (latency_ms, 0.0):
+        proc = subprocess.Popen([CLIENT_BIN, "null-server", str(ms)], stdout=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL)
+        try:
+            assert proc.stdout is not None
+            port = int(proc.stdout.readline())
+            out[ms] = hammer(port, get_caller_identity_request(port), concurrency, 3.0)
+        finally:
+            proc.terminate()  # by PID
+            proc.wait()
+    return out
+
+
+def measure_capacity(emu: Emulator, latency_ms: float, concurrencies: list[int],
+                     org_store: str) -> dict[str, Any]:
+    """Calls/s the emulator serves to the trivial client, with the benchmark's latency."""
+    cheap = get_caller_identity_request(emu.port)
+    heavy = list_users_request(emu.port, org_store)
+    out: dict[str, Any] = {}
+    emu.latency(latency_ms)
+    for c in concurrencies:
+        emu.admin("stats/reset", {})
+        r = hammer(emu.port, cheap, c, 5.0 if c > 1 else 3.0)
+        r["peak_in_flight"] = emu.admin("stats")["peak_in_flight"]
+        out[("sts", c)] = r
+    top = max(concurrencies)
+    out[("ListUsers", top)] = hammer(emu.port, heavy, top, 4.0)
+    emu.latency(0)
+    out[("sts-nolatency", top)] = hammer(emu.port, cheap, top, 3.0)
+    out[("ListUsers-nolatency", top)] = hammer(emu.port, heavy, top, 3.0)
+    emu.admin("stats/reset", {})
+    return out
+
+
+def create_bucket(emu: Emulator) -> None:
+    import boto3  # in the emulator's venv (moto depends on it)
+    s3 = boto3.client("s3", endpoint_url=emu.endpoint, region_name="us-east-1",
+                      aws_access_key_id=MGMT_KEY, aws_secret_access_key="testing")
+    s3.create_bucket(Bucket=BUCKET)
+
+
+# ----------------------------------------------------------------------------------------
+# Binary size and start-up to the first event.
+# ----------------------------------------------------------------------------------------
+
+def build(skip: bool) -> None:
+    if skip:
+        if not os.path.exists(BINARY):
+            sys.exit(f"{BINARY} is missing: run without --no-build")
+        return
+    say("building the release binary: cargo build --release --bin idc-report")
+    subprocess.run(["cargo", "build", "--release", "--bin", "idc-report"], cwd=ROOT, check=True)
+
+
+def binary_size(skip_build: bool) -> dict[str, Any]:
+    cargo_lambda = os.path.join(DEPLOY_VENV_BIN, "cargo-lambda")
+    x86 = os.path.getsize(BINARY)
+    if os.path.exists(cargo_lambda):
+        if not skip_build:
+            say("building the arm64 artefact: cargo lambda build --release --arm64 --bin idc-report")
+            env = dict(os.environ)
+            env["PATH"] = DEPLOY_VENV_BIN + os.pathsep + env.get("PATH", "")
+            subprocess.run([cargo_lambda, "lambda", "build", "--release", "--arm64", "--bin", "idc-report"],
+                           cwd=ROOT, env=env, check=True)
+        if os.path.exists(LAMBDA_ARTEFACT):
+            arch = subprocess.run(["file", "-b", LAMBDA_ARTEFACT], capture_output=True, text=True).stdout.strip() \
+                if shutil.which("file") else ""
+            return {"size": os.path.getsize(LAMBDA_ARTEFACT), "what": f"arm64 ({os.path.relpath(LAMBDA_ARTEFACT, ROOT)}"
+                    f"{', ' + arch.split(',')[1].strip() if ',' in arch else ''})", "x86": x86, "arm64": True}
+    return {"size": x86, "what": f"x86_64 release binary (FALLBACK: cargo-lambda not in .venv/deploy; "
+            f"{os.path.relpath(BINARY, ROOT)})", "x86": x86, "arm64": False}
+
+
+def startup_times(runs: int) -> list[float]:
+    """Spawns the binary in Lambda mode against a fake runtime API and times the arrival
+    of its first GET /2018-06-01/runtime/invocation/next, in ms from spawn."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    port = server.getsockname()[1]
+    arrivals: queue.Queue[float] = queue.Queue()
+    held: list[socket.socket] = []
+
+    def accept_loop() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            buf = b""
+            while b"\r\n" not in buf:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+            if buf.startswith(b"GET /2018-06-01/runtime/invocation/next"):
+                arrivals.put(time.perf_counter())
+            held.append(conn)  # never answered: the function waits for an event
+
+    threading.Thread(target=accept_loop, daemon=True).start()
+    env = base_env(None)
+    env.update({"AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}", "CurrentAccountId": "111122223333",
+                "reports_bucket": BUCKET, "AWS_LAMBDA_FUNCTION_NAME": "idc-report",
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+                "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/idc-report", "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
+                "AWS_SESSION_TOKEN": "bench"})
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                stdin=subprocess.DEVNULL)
+        try:
+            t = arrivals.get(timeout=10)
+            times.append((t - t0) * 1000)
+        except queue.Empty:
+            times.append(float("inf"))
+        finally:
+            proc.kill()  # by PID
+            proc.wait()
+            for conn in held:
+                conn.close()
+            held.clear()
+    server.close()
+    return times
+
+
+# ----------------------------------------------------------------------------------------
+# One scenario.
+# ----------------------------------------------------------------------------------------
+
+def gen_arg(params: dict[str, Any]) -> str:
+    return "gen:" + ",".join(f"{k}={v}" for k, v in params.items())
+
+
+def estimate(a: dict[str, Any], latency_s: float, concurrency: int, serial: bool) -> dict[str, float]:
+    """Rough durations, printed up front (emulator service time assumed ~5 ms a call)."""
+    load = 5 + a["accounts"] * 0.003 + a["users"] * 0.00006
+    par = max(a["total_calls"] * (latency_s + 0.005) / concurrency, a["implementation_chain"] * latency_s)
+    ser = a["total_calls"] * (latency_s + 0.006) if serial else 0.0
+    return {"load": load, "parallel": par, "serial": ser, "total": load + 25 + par + ser}
+
+
+def run_scenario(key: str, latency_ms: float, concurrency: int, serial: bool, work_dir: str,
+                 a: dict[str, Any]) -> dict[str, Any]:
+    sc = SCENARIOS[key]
+    scen_arg = gen_arg(sc["gen"])
+    say()
+    say("=" * 100)
+    say(f"{sc['title']}   --scenario {scen_arg}")
+    say("=" * 100)
+    emu = Emulator(scen_arg, os.path.join(work_dir, f"emulator-{key}.log"))
+    try:
+        loaded = emu.admin("scenario")
+        say(f"emulator ready in {emu.ready_seconds:.1f} s (scenario loaded in {loaded['load_seconds']:.1f} s); "
+            f"{loaded['accounts']} accounts, {loaded['instances']} instances, {loaded['users']} users, "
+            f"{loaded['groups']} groups, {loaded['memberships']} memberships, {loaded['applications']} applications, "
+            f"{loaded['assignments']} assignments")
+        # Every store is reachable in these scenarios (every account active, with the role).
+        for field in ("accounts", "instances", "users", "groups", "memberships", "applications", "assignments"):
+            if loaded[field] != a[field]:
+                say(f"  WARNING: the emulator holds {loaded[field]} {field}, the audit can reach {a[field]}")
+        create_bucket(emu)
+        org_store = next(iter(sorted(a["org_store"])))
+        cap = measure_capacity(emu, latency_ms, sorted({1, concurrency}), org_store)
+        ideal = concurrency / (latency_ms / 1000)
+        c_top = cap[("sts", concurrency)]
+        say(f"emulator capacity, trivial client (sts:GetCallerIdentity, raw HTTP, "
+            f"{'keep-alive' if c_top['keep_alive'] else 'a connection per call: the server closes each'}):")
+        for c in sorted({1, concurrency}):
+            r = cap[("sts", c)]
+            say(f"  {latency_ms:.0f} ms latency, concurrency {c:>2}: {r['rate']:7.1f} calls/s "
+                f"(ideal {c / (latency_ms / 1000):.0f}/s; peak in flight {r['peak_in_flight']}; errors {r['errors']})")
+        say(f"  identitystore:ListUsers, 100 users a page, {latency_ms:.0f} ms, concurrency {concurrency}: "
+            f"{cap[('ListUsers', concurrency)]['rate']:7.1f} calls/s")
+        say(f"  no latency, concurrency {concurrency}: GetCallerIdentity {cap[('sts-nolatency', concurrency)]['rate']:.0f} "
+            f"calls/s, ListUsers {cap[('ListUsers-nolatency', concurrency)]['rate']:.0f} calls/s "
+            f"(the emulator's own service time: {1000 / max(cap[('sts-nolatency', concurrency)]['rate'], 1e-9):.1f} / "
+            f"{1000 / max(cap[('ListUsers-nolatency', concurrency)]['rate'], 1e-9):.1f} ms a call)")
+
+        emu.latency(latency_ms)
+        runs = {}
+        for c in ([concurrency, 1] if serial else [concurrency]):
+            emu.admin("stats/reset", {})
+            say(f"running the audit, MAX_CONCURRENCY={c} ...")
+            runs[c] = run_audit(emu, c, work_dir, f"{key}-c{c}", a["total_calls"])
+        emu.latency(0)
+    finally:
+        emu.stop()
+    return {"key": key, "title": sc["title"], "scenario": scen_arg, "analysis": a, "capacity": cap,
+            "runs": runs, "ideal_rate": ideal}
+
+
+def report_scenario(res: dict[str, Any], latency_ms: float, concurrency: int,
+                    targets: list[tuple[str, str, str, bool]]) -> None:
+    a = res["analysis"]
+    key = res["key"]
+    lat = latency_ms / 1000
+    cap_rate = res["capacity"][("sts", concurrency)]["rate"]
+    say()
+    say(f"--- {res['title']}: results")
+    say(f"organization: {a['accounts']} accounts ({a['audited']} audited), {a['stores']} identity stores "
+        f"(largest {a['largest_store_users']} users), {a['users']} users, {a['groups']} groups, "
+        f"{a['applications']} applications, {a['assignments']} assignments")
+    runs = res["runs"]
+    ops = sorted(set(a["calls"]) | {op for r in runs.values() for op in r["stats"]["by_operation"]})
+    header = f"  {'operation':44} {'minimum':>9}" + "".join(f" {'C=' + str(c):>9}" for c in runs)
+    say("AWS calls by operation (emulator counts; minimum = what the APIs allow for this organization):")
+    say(header)
+    for op in ops:
+        line = f"  {op:44} {a['calls'].get(op, 0):>9}"
+        for r in runs.values():
+            n = r["stats"]["by_operation"].get(op, 0)
+            line += f" {n:>9}"
+        say(line)
+    say(f"  {'total':44} {a['total_calls']:>9}" + "".join(f" {r['stats']['requests_total']:>9}" for r in runs.values()))
+    for c, r in runs.items():
+        s = r["summary"] or {}
+        counts = s.get("counts", {})
+        st = r["stats"]
+        total = st["requests_total"]
+        say(f"run MAX_CONCURRENCY={c}: exit {r['exit']}, wall {fmt_s(r['wall'])}, {total} calls, "
+            f"{total / r['wall']:.1f} calls/s, peak in flight {st['peak_in_flight']} "
+            f"(accounts {st['peak_accounts_in_flight']}), peak RSS {r['rss_mb']:.1f} MB, "
+            f"statuses {st['by_status']}, throttled {st['throttled']}")
+        say(f"  summary: accounts_audited {counts.get('accounts_audited')}, identity_stores "
+            f"{counts.get('identity_stores')}, users {counts.get('users')}, applications "
+            f"{counts.get('applications')}, application_assignments {counts.get('application_assignments')}, "
+            f"complete {s.get('complete')}")
+        ok = (r["exit"] == 0 and counts.get("accounts_audited") == a["audited"]
+              and counts.get("identity_stores") == a["stores"] and counts.get("users") == a["users"]
+              and counts.get("applications") == a["applications"] and s.get("complete") is True)
+        targets.append((f"{key} C={c}: run complete, counts match the organization",
+                        f"exit {r['exit']}, audited {counts.get('accounts_audited')}/{a['audited']}, "
+                        f"users {counts.get('users')}/{a['users']}", "all", ok))
+        extra = total - a["total_calls"]
+        targets.append((f"{key} C={c}: AWS calls vs the minimum the APIs allow", f"{total} vs {a['total_calls']}",
+                        "= minimum", extra == 0))
+        targets.append((f"{key} C={c}: peak RSS of the audit", f"{r['rss_mb']:.1f} MB", f"< {TARGET_RSS_MB:.0f} MB",
+                        r["rss_mb"] < TARGET_RSS_MB))
+        if c > 1:
+            targets.append((f"{key} C={c}: peak requests in flight", str(st["peak_in_flight"]), f"<= {c}",
+                            st["peak_in_flight"] <= c))
+    if concurrency in runs:
+        r = runs[concurrency]
+        total = r["stats"]["requests_total"]
+        by_latency = total * lat / concurrency
+        by_chain = a["chain"] * lat
+        by_capacity = total / cap_rate
+        bound = max(by_latency, by_chain, by_capacity)
+        ratio = r["wall"] / bound
+        say(f"lower bound at MAX_CONCURRENCY={concurrency}: max(")
+        say(f"    total calls x latency / concurrency = {total} x {latency_ms:.0f} ms / {concurrency} = {by_latency:.2f} s,")
+        say(f"    longest chain of dependent calls x latency = {a['chain']} x {latency_ms:.0f} ms = {by_chain:.2f} s,")
+        say(f"        chain = {a['chain_text']}")
+        say(f"    total calls / emulator capacity = {total} / {cap_rate:.1f} calls/s = {by_capacity:.2f} s"
+            f"  (capacity: trivial client, concurrency {concurrency}, {latency_ms:.0f} ms)")
+        say(f"  ) = {bound:.2f} s; the audit took {r['wall']:.2f} s = {ratio:.2f}x the bound")
+        say(f"  (this implementation's own critical path through the organization store: "
+            f"{a['implementation_chain']} calls x {latency_ms:.0f} ms = {a['implementation_chain'] * lat:.2f} s: "
+            f"GetCallerIdentity, DescribeOrganization, every ListAccounts page, ListInstances, the store's users "
+            f"then groups, then {2 * ARTIFACTS} S3 writes one after another)")
+        res["bound"] = {"latency": by_latency, "chain": by_chain, "capacity": by_capacity, "bound": bound,
+                        "ratio": ratio}
+        targets.append((f"{key} C={concurrency}: wall time vs lower bound", f"{ratio:.2f}x ({r['wall']:.1f} s vs "
+                        f"{bound:.1f} s)", f"<= {TARGET_BOUND_RATIO}x" + ("" if key == "b" else " (issue: at 1,000 accounts)"),
+                        ratio <= TARGET_BOUND_RATIO))
+        if key == "c":
+            targets.append((f"{key} C={concurrency}: wall time", f"{r['wall']:.1f} s", f"< {TARGET_WALL_C:.0f} s",
+                            r["wall"] < TARGET_WALL_C))
+    if concurrency in runs and 1 in runs and concurrency != 1:
+        speedup = runs[1]["wall"] / runs[concurrency]["wall"]
+        say(f"speedup MAX_CONCURRENCY={concurrency} over 1: {runs[1]['wall']:.1f} s / {runs[concurrency]['wall']:.1f} s "
+            f"= {speedup:.1f}x (at most {concurrency}x)")
+        res["speedup"] = speedup
+        targets.append((f"{key}: speedup C={concurrency} over C=1", f"{speedup:.1f}x",
+                        f">= {TARGET_SPEEDUP:.0f}x" + ("" if key == "b" else " (issue: at 1,000 accounts)"),
+                        speedup >= TARGET_SPEEDUP))
+    elif concurrency in runs:
+        say(f"speedup: not measured (MAX_CONCURRENCY=1 skipped for {res['title']})")
+        targets.append((f"{key}: speedup C={concurrency} over C=1", "not measured (skipped)",
+                        f">= {TARGET_SPEEDUP:.0f}x", key != "b"))
+
+
+# ----------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scenarios", default="a,b,c",
+                   help="comma list of a (100 accounts), b (1,000 accounts, 100 account instances, 20,000 users), "
+                        "c (5,000 accounts, 100,000 users); default: all")
+    p.add_argument("--quick", action="store_true", help="only scenario a (100 accounts)")
+    p.add_argument("--skip-serial-at", type=int, metavar="ACCOUNTS",
+                   help="skip the MAX_CONCURRENCY=1 run for scenarios of at least this many accounts "
+                        "(default: run it everywhere, as the issue requires)")
+    p.add_argument("--latency-ms", type=float, default=50.0, help="latency injected per call (default 50)")
+    p.add_argument("--concurrency", type=int, default=16, help="the default MAX_CONCURRENCY (16)")
+    p.add_argument("--no-build", action="store_true", help="use the binaries already built")
+    p.add_argument("--startup-runs", type=int, default=21, help="start-up measurements (median; default 21)")
+    p.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    p.add_argument("--work-dir", help="keep logs and outputs here (default: a temporary folder)")
+    args = p.parse_args(argv)
+
+    keys = ["a"] if args.quick else [k.strip() for k in args.scenarios.split(",") if k.strip()]
+    for k in keys:
+        if k not in SCENARIOS:
+            p.error(f"unknown scenario {k!r}: choose from {', '.join(SCENARIOS)}")
+    work_dir = args.work_dir or tempfile.mkdtemp(prefix="idc-bench-")
+    os.makedirs(work_dir, exist_ok=True)
+    lat_s = args.latency_ms / 1000
+
+    started = dt.datetime.now(dt.timezone.utc)
+    say(f"idc-report scale benchmark, {started:%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+        f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB")
+    say(f"latency injected per call: {args.latency_ms:.0f} ms; MAX_CONCURRENCY {args.concurrency} and 1; "
+        f"work dir {work_dir}")
+    build(args.no_build)
+    build_client()
+
+    # Expectations first, so the durations can be estimated up front.
+    analyses = {}
+    for k in keys:
+        spec = generate(**SCENARIOS[k]["gen"])
+        a = analyse(spec)
+        a["org_store"] = [i["identity_store_id"] for i in spec["instances"] if i["owner"] == spec["management_account"]]
+        analyses[k] = a
+        del spec
+    say()
+    say("estimated durations (rough; the serial runs dominate):")
+    grand = 0.0
+    for k in keys:
+        a = analyses[k]
+        serial = not (args.skip_serial_at and a["accounts"] >= args.skip_serial_at)
+        e = estimate(a, lat_s, args.concurrency, serial)
+        grand += e["total"]
+        say(f"  {SCENARIOS[k]['title']}: {a['total_calls']} calls; load ~{e['load']:.0f} s, "
+            f"MAX_CONCURRENCY={args.concurrency} ~{e['parallel']:.0f} s, "
+            + (f"MAX_CONCURRENCY=1 ~{fmt_s(e['serial'])}" if serial else "MAX_CONCURRENCY=1 skipped"))
+    say(f"  and ~2 min for the arm64 build check and start-up; about {fmt_s(grand + 60)} in all")
+
+    targets: list[tuple[str, str, str, bool]] = []
+
+    say()
+    say("trivial client self-check: the same client against a null HTTP server (another process)")
+    check = client_self_check(args.latency_ms, args.concurrency)
+    ideal = args.concurrency / lat_s
+    say(f"  {args.latency_ms:.0f} ms, concurrency {args.concurrency}: {check[args.latency_ms]['rate']:.1f} calls/s "
+        f"(ideal {ideal:.0f}/s); no latency: {check[0.0]['rate']:.0f} calls/s")
+    targets.append(("trivial client keeps up (null server, same latency and concurrency)",
+                    f"{check[args.latency_ms]['rate'] / ideal * 100:.0f}% of {ideal:.0f}/s", ">= 95%",
+                    check[args.latency_ms]["rate"] >= 0.95 * ideal))
+
+    results = []
+    for k in keys:
+        a = analyses[k]
+        serial = not (args.skip_serial_at and a["accounts"] >= args.skip_serial_at)
+        res = run_scenario(k, args.latency_ms, args.concurrency, serial, work_dir, a)
+        report_scenario(res, args.latency_ms, args.concurrency, targets)
+        results.append(res)
+
+    say()
+    say("=" * 100)
+    size = binary_size(args.no_build)
+    mb = size["size"] / 1e6
+    say(f"release binary: {mb:.2f} MB, {size['what']}; x86_64 release binary {size['x86'] / 1e6:.2f} MB")
+    targets.append(("release binary size" + (" (arm64)" if size["arm64"] else " (x86_64 fallback, not arm64)"),
+                    f"{mb:.2f} MB", f"< {TARGET_BINARY_MB:.0f} MB", mb < TARGET_BINARY_MB))
+    times = startup_times(args.startup_runs)
+    med = statistics.median(times)
+    say(f"start-up to the first GET /runtime/invocation/next (x86_64 release binary, Lambda mode, fake runtime "
+        f"API on 127.0.0.1, from spawn): median {med:.1f} ms of {len(times)} runs "
+        f"(min {min(times):.1f}, max {max(times):.1f})")
+    targets.append(("start-up to ready for the first event (median)", f"{med:.1f} ms", f"< {TARGET_STARTUP_MS:.0f} ms",
+                    med < TARGET_STARTUP_MS))
+
+    say()
+    say("=" * 100)
+    say("figures against targets")
+    width = max(len(t[0]) for t in targets)
+    for name, value, target, ok in targets:
+        say(f"  {name:{width}}  {value:>28}  target {target:<34} {verdict(ok)}")
+    failed = [t for t in targets if not t[3]]
+    say(f"{len(targets) - len(failed)} PASS, {len(failed)} FAIL; finished in "
+        f"{fmt_s((dt.datetime.now(dt.timezone.utc) - started).total_seconds())}")
+
+    if args.json:
+        def clean(res: dict[str, Any]) -> dict[str, Any]:
+            out = {k: v for k, v in res.items() if k != "capacity"}
+            out["capacity"] = {f"{k[0]}@{k[1]}": v for k, v in res["capacity"].items()}
+            out["runs"] = {str(c): {kk: vv for kk, vv in r.items() if kk != "summary"} | {
+                "counts": (r["summary"] or {}).get("counts")} for c, r in res["runs"].items()}
+            return out
+        with open(args.json, "w") as fh:
+            json.dump({"started": started.isoformat(), "latency_ms": args.latency_ms,
+                       "concurrency": args.concurrency, "scenarios": [clean(r) for r in results],
+                       "binary": size, "startup_ms": times,
+                       "targets": [{"figure": n, "value": v, "target": t, "pass": ok} for n, v, t, ok in targets]},
+                      fh, indent=1, default=str)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
