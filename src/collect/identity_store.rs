@@ -4,6 +4,7 @@ use crate::model::{Group, GroupId, IdentityStoreId, User, UserId};
 
 use super::call::{CallError, Calls, Service};
 use super::clients::AccountSession;
+use super::pages::all_pages;
 
 /// Every user of a store, every page.
 pub async fn list_users(
@@ -12,31 +13,30 @@ pub async fn list_users(
     session: &AccountSession,
     store: &IdentityStoreId,
 ) -> Result<Vec<User>, CallError> {
-    let mut users = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
+    all_pages(|token| async move {
         let request = client
             .list_users()
             .identity_store_id(store.as_str())
             .max_results(100)
-            .set_next_token(next_token.clone());
+            .set_next_token(token);
         let page = calls
             .run(&session.account_id, Service::IdentityStore, "ListUsers", || {
                 request.clone().send()
             })
             .await?;
-        users.extend(page.users().iter().map(|u| User {
-            user_id: UserId::from(u.user_id()),
-            user_name: u.user_name().unwrap_or("").to_owned(),
-            display_name: u.display_name().unwrap_or("").to_owned(),
-            emails: u.emails().iter().filter_map(|e| e.value().map(str::to_owned)).collect(),
-        }));
-        match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-            _ => break,
-        }
-    }
-    Ok(users)
+        let users = page
+            .users()
+            .iter()
+            .map(|u| User {
+                user_id: UserId::from(u.user_id()),
+                user_name: u.user_name().unwrap_or("").to_owned(),
+                display_name: u.display_name().unwrap_or("").to_owned(),
+                emails: u.emails().iter().filter_map(|e| e.value().map(str::to_owned)).collect(),
+            })
+            .collect();
+        Ok((users, page.next_token().map(str::to_owned)))
+    })
+    .await
 }
 
 /// Every group of a store, every page.
@@ -46,29 +46,28 @@ pub async fn list_groups(
     session: &AccountSession,
     store: &IdentityStoreId,
 ) -> Result<Vec<Group>, CallError> {
-    let mut groups = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
+    all_pages(|token| async move {
         let request = client
             .list_groups()
             .identity_store_id(store.as_str())
             .max_results(100)
-            .set_next_token(next_token.clone());
+            .set_next_token(token);
         let page = calls
             .run(&session.account_id, Service::IdentityStore, "ListGroups", || {
                 request.clone().send()
             })
             .await?;
-        groups.extend(page.groups().iter().map(|g| Group {
-            group_id: GroupId::from(g.group_id()),
-            display_name: g.display_name().unwrap_or("").to_owned(),
-        }));
-        match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-            _ => break,
-        }
-    }
-    Ok(groups)
+        let groups = page
+            .groups()
+            .iter()
+            .map(|g| Group {
+                group_id: GroupId::from(g.group_id()),
+                display_name: g.display_name().unwrap_or("").to_owned(),
+            })
+            .collect();
+        Ok((groups, page.next_token().map(str::to_owned)))
+    })
+    .await
 }
 
 /// The user ids of a group's members, every page.
@@ -79,15 +78,13 @@ pub async fn list_group_members(
     store: &IdentityStoreId,
     group: &GroupId,
 ) -> Result<Vec<UserId>, CallError> {
-    let mut members = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
+    all_pages(|token| async move {
         let request = client
             .list_group_memberships()
             .identity_store_id(store.as_str())
             .group_id(group.as_str())
             .max_results(100)
-            .set_next_token(next_token.clone());
+            .set_next_token(token);
         let page = calls
             .run(
                 &session.account_id,
@@ -96,17 +93,13 @@ pub async fn list_group_members(
                 || request.clone().send(),
             )
             .await?;
-        members.extend(
-            page.group_memberships()
-                .iter()
-                .filter_map(|m| m.member_id())
-                .filter_map(|m| m.as_user_id().ok())
-                .map(|id| UserId::from(id.as_str())),
-        );
-        match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-            _ => break,
-        }
-    }
-    Ok(members)
+        let members = page
+            .group_memberships()
+            .iter()
+            .filter_map(|m| m.member_id()?.as_user_id().ok())
+            .map(|id| UserId::from(id.as_str()))
+            .collect();
+        Ok((members, page.next_token().map(str::to_owned)))
+    })
+    .await
 }

@@ -12,6 +12,7 @@ pub mod call;
 pub mod clients;
 pub mod identity_store;
 pub mod organizations;
+pub mod pages;
 pub mod regions;
 pub mod sso_admin;
 pub mod sts;

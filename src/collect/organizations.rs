@@ -3,6 +3,7 @@
 use crate::model::{Account, AccountId};
 
 use super::call::{CallError, Calls, Service};
+use super::pages::all_pages;
 
 /// The management account of the caller's organization.
 pub async fn management_account_id(
@@ -37,35 +38,31 @@ pub async fn list_accounts(
     calls: &Calls,
     caller: &AccountId,
 ) -> Result<Vec<Account>, CallError> {
-    let mut accounts = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let request = client
-            .list_accounts()
-            .max_results(20)
-            .set_next_token(next_token.clone());
+    all_pages(|token| async move {
+        let request = client.list_accounts().max_results(20).set_next_token(token);
         let page = calls
             .run(caller, Service::Organizations, "ListAccounts", || {
                 request.clone().send()
             })
             .await?;
-        for account in page.accounts() {
-            let Some(id) = account.id() else { continue };
-            let state = account
-                .state()
-                .map(|s| s.as_str().to_owned())
-                .or_else(|| account.status().map(|s| s.as_str().to_owned()))
-                .unwrap_or_else(|| "UNKNOWN".to_owned());
-            accounts.push(Account {
-                id: AccountId::from(id),
-                name: account.name().unwrap_or("").to_owned(),
-                state,
-            });
-        }
-        match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-            _ => break,
-        }
-    }
-    Ok(accounts)
+        let accounts = page
+            .accounts()
+            .iter()
+            .filter_map(|account| {
+                let id = account.id()?;
+                let state = account
+                    .state()
+                    .map(|s| s.as_str().to_owned())
+                    .or_else(|| account.status().map(|s| s.as_str().to_owned()))
+                    .unwrap_or_else(|| "UNKNOWN".to_owned());
+                Some(Account {
+                    id: AccountId::from(id),
+                    name: account.name().unwrap_or("").to_owned(),
+                    state,
+                })
+            })
+            .collect();
+        Ok((accounts, page.next_token().map(str::to_owned)))
+    })
+    .await
 }

@@ -9,6 +9,7 @@ use crate::model::{
 
 use super::call::{CallError, Calls, Service};
 use super::clients::AccountSession;
+use super::pages::all_pages;
 
 /// How ListInstances is asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,13 +30,8 @@ pub async fn list_instances(
     scope: Scope,
     management_account_id: &AccountId,
 ) -> Result<Vec<Instance>, CallError> {
-    let mut instances = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
-        let mut request = client
-            .list_instances()
-            .max_results(100)
-            .set_next_token(next_token.clone());
+    all_pages(|token| async move {
+        let mut request = client.list_instances().max_results(100).set_next_token(token);
         if scope == Scope::AllRegions {
             request = request.region_scope(RegionScope::AllRegions);
         }
@@ -44,47 +40,46 @@ pub async fn list_instances(
                 request.clone().send()
             })
             .await?;
-        for meta in page.instances() {
-            let (Some(arn), Some(store)) = (meta.instance_arn(), meta.identity_store_id()) else {
-                continue;
-            };
-            let owner = meta
-                .owner_account_id()
-                .map(AccountId::from)
-                .unwrap_or_else(|| session.account_id.clone());
-            let instance_region = match scope {
-                Scope::AllRegions => meta
-                    .primary_region()
-                    .map(str::to_owned)
-                    .or_else(|| {
-                        meta.regions()
-                            .iter()
-                            .find(|r| r.is_primary_region())
-                            .and_then(|r| r.region_name().map(str::to_owned))
-                    })
-                    .unwrap_or_else(|| region.to_owned()),
-                Scope::ThisRegion => region.to_owned(),
-            };
-            instances.push(Instance {
-                arn: InstanceArn::from(arn),
-                identity_store_id: IdentityStoreId::from(store),
-                instance_type: if &owner == management_account_id {
-                    InstanceType::Organization
-                } else {
-                    InstanceType::Account
-                },
-                owner_account_id: owner,
-                region: instance_region,
-                name: meta.name().unwrap_or("").to_owned(),
-                status: meta.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            });
-        }
-        match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-            _ => break,
-        }
-    }
-    Ok(instances)
+        let instances = page
+            .instances()
+            .iter()
+            .filter_map(|meta| {
+                let (arn, store) = (meta.instance_arn()?, meta.identity_store_id()?);
+                let owner = meta
+                    .owner_account_id()
+                    .map(AccountId::from)
+                    .unwrap_or_else(|| session.account_id.clone());
+                let instance_region = match scope {
+                    Scope::AllRegions => meta
+                        .primary_region()
+                        .or_else(|| {
+                            meta.regions()
+                                .iter()
+                                .find(|r| r.is_primary_region())
+                                .and_then(|r| r.region_name())
+                        })
+                        .unwrap_or(region)
+                        .to_owned(),
+                    Scope::ThisRegion => region.to_owned(),
+                };
+                Some(Instance {
+                    arn: InstanceArn::from(arn),
+                    identity_store_id: IdentityStoreId::from(store),
+                    instance_type: if &owner == management_account_id {
+                        InstanceType::Organization
+                    } else {
+                        InstanceType::Account
+                    },
+                    owner_account_id: owner,
+                    region: instance_region,
+                    name: meta.name().unwrap_or("").to_owned(),
+                    status: meta.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                })
+            })
+            .collect();
+        Ok((instances, page.next_token().map(str::to_owned)))
+    })
+    .await
 }
 
 /// Lists the applications of an instance, every page, without assignments.
@@ -94,37 +89,33 @@ pub async fn list_applications(
     session: &AccountSession,
     instance: &InstanceArn,
 ) -> Result<Vec<Application>, CallError> {
-    let mut applications = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
+    all_pages(|token| async move {
         let request = client
             .list_applications()
             .instance_arn(instance.as_str())
             .max_results(100)
-            .set_next_token(next_token.clone());
+            .set_next_token(token);
         let page = calls
             .run(&session.account_id, Service::SsoAdmin, "ListApplications", || {
                 request.clone().send()
             })
             .await?;
-        for app in page.applications() {
-            let Some(arn) = app.application_arn() else {
-                continue;
-            };
-            applications.push(Application {
-                arn: ApplicationArn::from(arn),
-                instance_arn: instance.clone(),
-                name: app.name().unwrap_or("").to_owned(),
-                status: app.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                assignments: Vec::new(),
-            });
-        }
-        match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-            _ => break,
-        }
-    }
-    Ok(applications)
+        let applications = page
+            .applications()
+            .iter()
+            .filter_map(|app| {
+                Some(Application {
+                    arn: ApplicationArn::from(app.application_arn()?),
+                    instance_arn: instance.clone(),
+                    name: app.name().unwrap_or("").to_owned(),
+                    status: app.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                    assignments: Vec::new(),
+                })
+            })
+            .collect();
+        Ok((applications, page.next_token().map(str::to_owned)))
+    })
+    .await
 }
 
 /// Lists every assignment of an application, every page, with principal types kept.
@@ -134,14 +125,12 @@ pub async fn list_application_assignments(
     session: &AccountSession,
     application: &ApplicationArn,
 ) -> Result<Vec<Assignment>, CallError> {
-    let mut assignments = Vec::new();
-    let mut next_token: Option<String> = None;
-    loop {
+    all_pages(|token| async move {
         let request = client
             .list_application_assignments()
             .application_arn(application.as_str())
             .max_results(100)
-            .set_next_token(next_token.clone());
+            .set_next_token(token);
         let page = calls
             .run(
                 &session.account_id,
@@ -150,20 +139,18 @@ pub async fn list_application_assignments(
                 || request.clone().send(),
             )
             .await?;
-        for a in page.application_assignments() {
-            let principal_type = match a.principal_type().as_str() {
-                "GROUP" => PrincipalType::Group,
-                _ => PrincipalType::User,
-            };
-            assignments.push(Assignment {
-                principal_type,
+        let assignments = page
+            .application_assignments()
+            .iter()
+            .map(|a| Assignment {
+                principal_type: match a.principal_type().as_str() {
+                    "GROUP" => PrincipalType::Group,
+                    _ => PrincipalType::User,
+                },
                 principal_id: a.principal_id().to_owned(),
-            });
-        }
-        match page.next_token() {
-            Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-            _ => break,
-        }
-    }
-    Ok(assignments)
+            })
+            .collect();
+        Ok((assignments, page.next_token().map(str::to_owned)))
+    })
+    .await
 }
