@@ -8,3 +8,4 @@ mod events;
 mod faults;
 mod hostile;
 mod messy;
+mod regions;
