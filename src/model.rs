@@ -120,7 +120,6 @@ pub struct Instance {
 pub struct User {
     pub user_id: UserId,
     pub user_name: String,
-    pub display_name: String,
     /// Every email the user has, as stored (not normalised).
     pub emails: Vec<String>,
 }

@@ -150,7 +150,6 @@ mod tests {
         let user = |id: &str, name: &str| User {
             user_id: UserId::from(id),
             user_name: name.into(),
-            display_name: name.into(),
             emails: vec![format!("{name}@x.com")],
         };
         let mut members = BTreeMap::new();

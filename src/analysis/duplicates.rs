@@ -78,7 +78,6 @@ mod tests {
         User {
             user_id: UserId::from(format!("id-{name}").as_str()),
             user_name: name.into(),
-            display_name: name.into(),
             emails: emails.iter().map(|e| (*e).to_owned()).collect(),
         }
     }

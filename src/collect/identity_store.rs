@@ -30,7 +30,6 @@ pub async fn list_users(
             .map(|u| User {
                 user_id: UserId::from(u.user_id()),
                 user_name: u.user_name().unwrap_or("").to_owned(),
-                display_name: u.display_name().unwrap_or("").to_owned(),
                 emails: u.emails().iter().filter_map(|e| e.value().map(str::to_owned)).collect(),
             })
             .collect();

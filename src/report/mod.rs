@@ -307,7 +307,6 @@ mod tests {
         let user = User {
             user_id: UserId::from("u-1"),
             user_name: "李雷".into(),
-            display_name: "Li Lei".into(),
             emails: vec!["li@x.cn".into(), " -li@y.cn".into()],
         };
         let rows = vec![
