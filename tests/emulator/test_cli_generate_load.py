@@ -124,3 +124,28 @@ def test_load_1000_accounts_50000_users(server_factory, capsys):
         print(f"\n[load] 1,000 accounts / 50,000 users: server ready in {emu.startup:.1f}s "
               f"(scenario load {summary['load_seconds']:.1f}s); listing the 25,000-user org store "
               f"took {walk:.1f}s over {n // 100} pages")
+
+
+def test_exit_with_parent():
+    """`serve --exit-with-parent` stops by itself when whatever started it dies."""
+    code = ("import subprocess, sys; "
+            f"p = subprocess.Popen([sys.executable, {EMULATOR!r}, 'serve', '--scenario', 'blog', '--exit-with-parent'], "
+            "stdout=subprocess.PIPE, stderr=subprocess.DEVNULL); "
+            "print(p.pid, p.stdout.readline().decode().strip(), flush=True); sys.stdin.read()")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    pid_text, endpoint = parent.stdout.readline().decode().split()
+    pid = int(pid_text)
+    assert json.loads(urllib.request.urlopen(endpoint + "/_emulator/health").read()) == {"ok": True}
+    parent.stdin.close()
+    parent.wait(timeout=30)
+    for _ in range(100):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                if fh.read().split(") ", 1)[1].split()[0] == "Z":
+                    break
+        except OSError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, 9)
+        raise AssertionError("the server outlived its parent")
