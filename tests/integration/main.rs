@@ -7,5 +7,6 @@ mod emulator;
 mod events;
 mod faults;
 mod hostile;
+mod lambda;
 mod messy;
 mod regions;
