@@ -16,8 +16,6 @@ from xml.sax.saxutils import escape
 
 from werkzeug.exceptions import HTTPException
 
-JSON_SERVICES = ("sso-admin", "identitystore", "organizations")
-
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
 # kind -> service -> (code, http status, message)
@@ -139,9 +137,6 @@ class ServiceError(HTTPException):
 
     def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
         return [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", self.error_code)]
-
-    def get_body(self, *args: Any, **kwargs: Any) -> str:
-        return self.description
 
 
 def access_denied(message: str, **extra: Any) -> ServiceError:

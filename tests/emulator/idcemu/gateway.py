@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import time
+from http import HTTPStatus
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
@@ -208,7 +209,6 @@ class Gateway:
     @staticmethod
     def send(start_response: StartResponse, status: int, headers: list[tuple[str, str]],
              body: bytes) -> Iterable[bytes]:
-        from http import HTTPStatus
         try:
             reason = HTTPStatus(status).phrase
         except ValueError:
