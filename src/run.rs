@@ -138,22 +138,22 @@ pub async fn run_audit(
     let bucket = config.reports_bucket.as_deref().filter(|_| write && options.upload);
     let out_dir = options.out_dir.as_deref().filter(|_| write);
 
+    // Where each file of the run goes: S3 when uploading, else the folder.
     let mut locations = BTreeMap::new();
-    for artifact in artifacts.iter().chain(std::iter::once(&Artifact {
-        name: "summary",
-        extension: "json",
-        content_type: "",
-        body: Vec::new(),
-    })) {
-        if let Some(bucket) = bucket {
-            let keys = sink::keys(&config.report_prefix, artifact.name, artifact.extension, &date, &run_id);
-            locations.insert(artifact.name.to_owned(), format!("s3://{bucket}/{}", keys.dated));
-        } else if let Some(dir) = out_dir {
-            locations.insert(
-                artifact.name.to_owned(),
-                local::path_for(dir, artifact).display().to_string(),
-            );
-        }
+    let files = artifacts
+        .iter()
+        .map(|a| (a.name, a.extension))
+        .chain([("summary", "json")]);
+    for (name, extension) in files {
+        let location = match (bucket, out_dir) {
+            (Some(bucket), _) => {
+                let keys = sink::keys(&config.report_prefix, name, extension, &date, &run_id);
+                format!("s3://{bucket}/{}", keys.dated)
+            }
+            (None, Some(dir)) => local::path_for(dir, name, extension).display().to_string(),
+            (None, None) => continue,
+        };
+        locations.insert(name.to_owned(), location);
     }
 
     let (issued, retries) = calls.stats();

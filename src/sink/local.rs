@@ -13,9 +13,9 @@ pub struct LocalWriteError {
     pub source: std::io::Error,
 }
 
-/// The path an artifact is written to.
-pub fn path_for(dir: &Path, artifact: &Artifact) -> PathBuf {
-    dir.join(format!("{}.{}", artifact.name, artifact.extension))
+/// The path a file of the run is written to.
+pub fn path_for(dir: &Path, name: &str, extension: &str) -> PathBuf {
+    dir.join(format!("{name}.{extension}"))
 }
 
 /// Writes each artifact through a temporary file and a rename, so a reader never sees
@@ -26,7 +26,7 @@ pub fn write_all(dir: &Path, artifacts: &[Artifact]) -> Result<(), LocalWriteErr
         source,
     })?;
     for artifact in artifacts {
-        let path = path_for(dir, artifact);
+        let path = path_for(dir, artifact.name, artifact.extension);
         let tmp = dir.join(format!(".{}.{}.tmp", artifact.name, artifact.extension));
         std::fs::write(&tmp, &artifact.body).map_err(|source| LocalWriteError {
             path: tmp.clone(),
