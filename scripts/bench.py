@@ -22,6 +22,7 @@ import math
 import os
 import platform
 import queue
+import re
 import shutil
 import signal
 import socket
@@ -275,6 +276,25 @@ def base_env(endpoint: str | None) -> dict[str, str]:
     return env
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def phases(stderr_path: str) -> dict[str, float]:
+    """Phase durations (s) from the audit's log lines (`phase=... duration_ms=...`)."""
+    out: dict[str, float] = {}
+    with open(stderr_path, errors="replace") as fh:
+        for line in fh:
+            m = re.search(r"phase[=\"\s:]+\"?(\w+)", line)
+            d = re.search(r"duration_ms[=\"\s:]+(\d+)", line)
+            if m and d:
+                out[m.group(1)] = int(d.group(1)) / 1000
+    return out
+
+
 def run_audit(emu: Emulator, concurrency: int, work_dir: str, label: str,
               expected_calls: int) -> dict[str, Any]:
     """Runs `idc-report run` once; wall time, peak RSS (wait4), exit status, summary."""
@@ -283,6 +303,8 @@ def run_audit(emu: Emulator, concurrency: int, work_dir: str, label: str,
                 "CurrentAccountId": "111122223333"})
     out_path = os.path.join(work_dir, f"{label}.stdout.json")
     err_path = os.path.join(work_dir, f"{label}.stderr.log")
+    load = os.getloadavg()[0]
+    emu_cpu0 = cpu_seconds(emu.proc.pid)
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen([BINARY, "run"], env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
@@ -300,6 +322,7 @@ def run_audit(emu: Emulator, concurrency: int, work_dir: str, label: str,
                 next_note = now + 60
             time.sleep(0.02)
         wall = time.perf_counter() - t0
+    emu_cpu = cpu_seconds(emu.proc.pid) - emu_cpu0
     proc.returncode = os.waitstatus_to_exitcode(status)
     with open(out_path, "rb") as fh:
         try:
@@ -308,7 +331,8 @@ def run_audit(emu: Emulator, concurrency: int, work_dir: str, label: str,
             summary = None
     return {"concurrency": concurrency, "wall": wall, "exit": proc.returncode,
             "rss_mb": rusage.ru_maxrss / 1024.0, "summary": summary, "stderr": err_path,
-            "stats": emu.admin("stats")}
+            "cpu": rusage.ru_utime + rusage.ru_stime, "emulator_cpu": emu_cpu, "load_before": load,
+            "phases": phases(err_path), "stats": emu.admin("stats")}
 
 
 # ----------------------------------------------------------------------------------------
@@ -333,7 +357,7 @@ def sigv4_request(port: int, service: str, body: bytes, content_type: str,
     for part in (day, "us-east-1", service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    lines = [f"POST / HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()] + [
+    lines = ["POST / HTTP/1.1"] + [f"{k}: {v}" for k, v in headers.items()] + [
         f"authorization: AWS4-HMAC-SHA256 Credential={MGMT_KEY}/{scope}, SignedHeaders={signed}, "
         f"Signature={signature}",
         f"content-length: {len(body)}", "connection: keep-alive"]
@@ -607,6 +631,10 @@ def report_scenario(res: dict[str, Any], latency_ms: float, concurrency: int,
             f"{total / r['wall']:.1f} calls/s, peak in flight {st['peak_in_flight']} "
             f"(accounts {st['peak_accounts_in_flight']}), peak RSS {r['rss_mb']:.1f} MB, "
             f"statuses {st['by_status']}, throttled {st['throttled']}")
+        ph = ", ".join(f"{k} {v:.2f} s" for k, v in r["phases"].items())
+        say(f"  CPU: audit {r['cpu']:.1f} s ({r['cpu'] / r['wall'] * 100:.0f}% of a core), emulator "
+            f"{r['emulator_cpu']:.1f} s ({r['emulator_cpu'] / r['wall'] * 100:.0f}% of a core; Python, one lock); "
+            f"load average before {r['load_before']:.2f}; audit phases (its log): {ph or 'none logged'}")
         say(f"  summary: accounts_audited {counts.get('accounts_audited')}, identity_stores "
             f"{counts.get('identity_stores')}, users {counts.get('users')}, applications "
             f"{counts.get('applications')}, application_assignments {counts.get('application_assignments')}, "

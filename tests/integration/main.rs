@@ -2,6 +2,7 @@
 //! emulator (tests/emulator) over HTTP on 127.0.0.1, checking the reports' content.
 
 mod blog;
+mod call_counts;
 mod concurrency;
 mod emulator;
 mod events;

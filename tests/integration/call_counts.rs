@@ -1,0 +1,289 @@
+//! The benchmark's small version (issue 6): a 100-account organization, and the exact
+//! number of AWS calls per operation (and per calling account and service) the audit may
+//! make for it: the fewest the APIs allow, each store read once by its reader, no call
+//! made twice. The expectations are derived from the generated scenario itself.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::emulator::{BUCKET, Emulator, root, run};
+
+/// Page sizes the APIs allow at most (the emulator applies the same).
+const ACCOUNTS_PAGE: usize = 20;
+const INSTANCES_PAGE: usize = 10;
+const IDENTITY_STORE_PAGE: usize = 100;
+const APPLICATIONS_PAGE: usize = 50;
+const ASSIGNMENTS_PAGE: usize = 100;
+/// Four CSV reports and the summary, each written dated and then as `latest/`.
+const ARTIFACTS: u64 = 5;
+
+/// Calls to list `n` items at `size` a page: an empty listing is still one call.
+fn pages(n: usize, size: usize) -> u64 {
+    n.div_ceil(size).max(1) as u64
+}
+
+fn python() -> PathBuf {
+    std::env::var_os("IDC_EMULATOR_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv/emulator/bin/python"))
+}
+
+/// Writes a generated organization to `path` with the emulator's generator and reads it.
+fn generate(path: &std::path::Path, args: &[&str]) -> Value {
+    let status = Command::new(python())
+        .arg(root().join("tests/emulator/generate.py"))
+        .args(args)
+        .arg("-o")
+        .arg(path)
+        .status()
+        .expect("run the generator");
+    assert!(status.success(), "the generator failed");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("read scenario")).expect("scenario json")
+}
+
+fn s<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("scenario field {key} missing in {v}"))
+}
+
+/// What the audit must call for a scenario: by operation, and by `account:service`.
+struct Expected {
+    by_operation: BTreeMap<String, u64>,
+    by_account_service: BTreeMap<String, u64>,
+    audited: usize,
+    skipped: usize,
+    failed: usize,
+    stores: usize,
+    users: usize,
+    applications: usize,
+}
+
+fn expected_calls(spec: &Value) -> Expected {
+    let mgmt = s(spec, "management_account");
+    let role = s(spec, "role_name");
+    let accounts = spec["accounts"].as_array().expect("accounts");
+    let active: Vec<&Value> = accounts.iter().filter(|a| s(a, "state") == "ACTIVE").collect();
+    let audited: BTreeSet<&str> = active
+        .iter()
+        .filter(|a| {
+            let id = s(a, "id");
+            id == mgmt || (a["has_role"].as_bool().unwrap_or(true) && a["role_name"].as_str().unwrap_or(role) == role)
+        })
+        .map(|a| s(a, "id"))
+        .collect();
+
+    // Reachable instances and who reads them: the function itself for the organization
+    // instance, the owner (AssumeRole) for an account instance whose owner is audited.
+    let mut reader: HashMap<&str, &str> = HashMap::new();
+    for i in spec["instances"].as_array().expect("instances") {
+        let owner = s(i, "owner");
+        if owner == mgmt || audited.contains(owner) {
+            reader.insert(s(i, "identity_store_id"), owner);
+        }
+    }
+    let mut users: HashMap<&str, usize> = reader.keys().map(|k| (*k, 0)).collect();
+    for u in spec["users"].as_array().expect("users") {
+        if let Some(n) = users.get_mut(s(u, "store")) {
+            *n += 1;
+        }
+    }
+    let mut groups: HashMap<&str, usize> = reader.keys().map(|k| (*k, 0)).collect();
+    let mut members: HashMap<(&str, &str), usize> = HashMap::new();
+    for g in spec["groups"].as_array().expect("groups") {
+        let store = s(g, "store");
+        if let Some(n) = groups.get_mut(store) {
+            *n += 1;
+            members.insert((store, s(g, "name")), g["members"].as_array().map_or(0, Vec::len));
+        }
+    }
+    let mut apps: HashMap<&str, usize> = reader.keys().map(|k| (*k, 0)).collect();
+    let mut assignment_pages: HashMap<&str, u64> = reader.keys().map(|k| (*k, 0)).collect();
+    let mut assigned_groups: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for app in spec["applications"].as_array().expect("applications") {
+        let store = s(app, "instance");
+        let Some(n) = apps.get_mut(store) else { continue };
+        *n += 1;
+        let assignments = app["assignments"].as_array().expect("assignments");
+        *assignment_pages.get_mut(store).unwrap() += pages(assignments.len(), ASSIGNMENTS_PAGE);
+        for a in assignments.iter().filter(|a| s(a, "principal_type") == "GROUP") {
+            assigned_groups.entry(store).or_default().insert(s(a, "principal"));
+        }
+    }
+
+    let mut by_operation: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_account_service: BTreeMap<String, u64> = BTreeMap::new();
+    let mut add = |account: &str, service: &str, operation: &str, n: u64| {
+        *by_operation.entry(format!("{service}:{operation}")).or_default() += n;
+        *by_account_service.entry(format!("{account}:{service}")).or_default() += n;
+    };
+    add(mgmt, "sts", "GetCallerIdentity", 1);
+    add(mgmt, "organizations", "DescribeOrganization", 1);
+    add(
+        mgmt,
+        "organizations",
+        "ListAccounts",
+        pages(accounts.len(), ACCOUNTS_PAGE),
+    );
+    // AssumeRole into every active account but the function's own (failures included).
+    let assume = active.iter().filter(|a| s(a, "id") != mgmt).count() as u64;
+    add(mgmt, "sts", "AssumeRole", assume);
+    // Each audited account sees the organization instance and at most its own.
+    for account in &audited {
+        add(account, "sso-admin", "ListInstances", pages(2, INSTANCES_PAGE));
+    }
+    for (store, account) in &reader {
+        add(
+            account,
+            "identitystore",
+            "ListUsers",
+            pages(users[store], IDENTITY_STORE_PAGE),
+        );
+        add(
+            account,
+            "identitystore",
+            "ListGroups",
+            pages(groups[store], IDENTITY_STORE_PAGE),
+        );
+        add(
+            account,
+            "sso-admin",
+            "ListApplications",
+            pages(apps[store], APPLICATIONS_PAGE),
+        );
+        add(
+            account,
+            "sso-admin",
+            "ListApplicationAssignments",
+            assignment_pages[store],
+        );
+        // Members only of the groups that assignments name, each group once.
+        let memberships: u64 = assigned_groups
+            .get(store)
+            .into_iter()
+            .flatten()
+            .map(|g| pages(members[&(*store, *g)], IDENTITY_STORE_PAGE))
+            .sum();
+        add(account, "identitystore", "ListGroupMemberships", memberships);
+    }
+    add(mgmt, "s3", "PutObject", 2 * ARTIFACTS);
+    by_operation.retain(|_, n| *n > 0);
+    by_account_service.retain(|_, n| *n > 0);
+
+    Expected {
+        by_operation,
+        by_account_service,
+        audited: audited.len(),
+        skipped: accounts.len() - active.len(),
+        failed: active.len() - audited.len(),
+        stores: reader.len(),
+        users: users.values().sum(),
+        applications: apps.values().sum(),
+    }
+}
+
+fn counts(stats: &Value, field: &str) -> BTreeMap<String, u64> {
+    stats[field]
+        .as_object()
+        .unwrap_or_else(|| panic!("stats without {field}: {stats}"))
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+        .collect()
+}
+
+/// Lines `key: got (want)` for every key where two count maps differ.
+fn differences(got: &BTreeMap<String, u64>, want: &BTreeMap<String, u64>) -> Vec<String> {
+    let keys: BTreeSet<&String> = got.keys().chain(want.keys()).collect();
+    keys.into_iter()
+        .filter(|k| got.get(*k) != want.get(*k))
+        .map(|k| {
+            let g = got.get(k).copied().unwrap_or(0);
+            let w = want.get(k).copied().unwrap_or(0);
+            format!("{k}: made {g}, expected {w} ({:+})", g as i64 - w as i64)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_audit_makes_exactly_the_calls_the_organization_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("org-100.json");
+    // 100 accounts (3 suspended, 2 without the member role), 10 account instances (one in
+    // eu-west-1); more than one page of accounts, users, groups' members (150 a group),
+    // applications (51 an instance: two pages of ListApplications) and groups assigned
+    // to several applications (their members must still be listed once).
+    let spec = generate(
+        &path,
+        &[
+            "--accounts",
+            "100",
+            "--account-instances",
+            "10",
+            "--users",
+            "3000",
+            "--groups",
+            "60",
+            "--apps-per-instance",
+            "51",
+            "--members-per-group",
+            "150",
+            "--suspended",
+            "3",
+            "--without-role",
+            "2",
+            "--seed",
+            "11",
+        ],
+    );
+    let want = expected_calls(&spec);
+    let emu = Emulator::start(path.to_str().unwrap());
+    let loaded = emu.scenario();
+    assert_eq!(loaded["accounts"], 100, "{loaded}");
+    emu.create_bucket(BUCKET).await;
+    emu.reset_stats();
+
+    let out = run(
+        &emu,
+        &[],
+        &[("reports_bucket", BUCKET), ("CurrentAccountId", "111122223333")],
+    );
+    assert!(out.status.success(), "run failed: {}", out.stderr);
+    let c = &out.summary["counts"];
+    assert_eq!(out.summary["complete"], true);
+    assert_eq!(c["accounts_audited"], want.audited as u64);
+    assert_eq!(c["accounts_skipped"], want.skipped as u64);
+    assert_eq!(c["accounts_failed"], want.failed as u64);
+    assert_eq!(c["identity_stores"], want.stores as u64);
+    assert_eq!(c["users"], want.users as u64);
+    assert_eq!(c["applications"], want.applications as u64);
+
+    let stats = emu.stats();
+    let by_operation = counts(&stats, "by_operation");
+    let total: u64 = want.by_operation.values().sum();
+    println!("calls by operation: {by_operation:?} (expected {total} in all)");
+    let diff = differences(&by_operation, &want.by_operation);
+    assert!(
+        diff.is_empty(),
+        "the audit's calls differ from the fewest the APIs allow:\n  {}",
+        diff.join("\n  ")
+    );
+    // Each store read once, by its reader; each account listed once, with its own key.
+    let diff = differences(&counts(&stats, "by_account_service"), &want.by_account_service);
+    assert!(
+        diff.is_empty(),
+        "calls per account and service differ:\n  {}",
+        diff.join("\n  ")
+    );
+    assert_eq!(stats["requests_total"], total);
+    // No retries: every call answered 200 but AssumeRole into the accounts without the role.
+    let statuses = counts(&stats, "by_status");
+    let denied = want.failed as u64;
+    let mut want_status = BTreeMap::from([("200".to_owned(), total - denied)]);
+    if denied > 0 {
+        want_status.insert("403".to_owned(), denied);
+    }
+    assert_eq!(statuses, want_status, "statuses");
+}
