@@ -27,7 +27,7 @@ else
     echo "deploy tools: installing into $VENV (about 1-3 minutes)"
     rm -f "$STAMP"
     [[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$LOCK"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile -r "$LOCK"
     "$VENV/bin/python" -m pip check
     echo "$want" > "$STAMP"
     echo "deploy tools: installed in $((SECONDS - start)) s"

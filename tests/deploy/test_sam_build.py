@@ -10,6 +10,7 @@ on the templates only)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -161,10 +162,8 @@ def test_packaging_uploads_function_and_member_template(build, tmp_path):
     assert (store / key).read_text() == (REPO / "member-role.yaml").read_text()
 
     # And the packaged template translates, as CloudFormation will do with it.
-    path = tmp_path / "packaged.yaml"
-    import yaml
-
-    path.write_text(yaml.safe_dump(packaged))
+    path = tmp_path / "packaged.json"
+    path.write_text(json.dumps(packaged))
     out = sam_translate.translate(path)
     assert out["Resources"]["AuditFunction"]["Properties"]["Code"]["S3Bucket"] == "example-deployment-bucket"
     assert out["Resources"]["MemberRoleStackSet"]["Properties"]["TemplateURL"] == url
