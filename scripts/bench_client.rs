@@ -9,6 +9,12 @@
 //!   bench_client null-server LATENCY_MS
 //!       Serves every request with 200 `{}` after LATENCY_MS on 127.0.0.1 (a thread per
 //!       connection, keep-alive); prints the port on the first line.
+//!   bench_client rss OUT_FILE CMD [ARGS...]
+//!       Runs CMD (inherited stdio and environment), waits for it, writes
+//!       `exit_code max_rss_kb user_s system_s` to OUT_FILE and exits with its code. The
+//!       peak RSS comes from getrusage(RUSAGE_CHILDREN): Linux carries the high-water mark
+//!       of the spawning process's memory across exec, so a small launcher is needed for
+//!       the figure to be the audit's own (a Python parent would add its own size).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -184,9 +190,44 @@ fn null_server(latency_ms: f64) {
     }
 }
 
+/// `struct rusage` on 64-bit Linux: two timevals, then 14 longs (ru_maxrss first).
+#[repr(C)]
+struct Rusage {
+    utime: [i64; 2],
+    stime: [i64; 2],
+    rest: [i64; 14],
+}
+
+unsafe extern "C" {
+    fn getrusage(who: i32, usage: *mut Rusage) -> i32;
+}
+
+fn rss(out: &str, cmd: &[String]) {
+    let status = std::process::Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .status()
+        .expect("spawn the command");
+    let mut usage = Rusage {
+        utime: [0; 2],
+        stime: [0; 2],
+        rest: [0; 14],
+    };
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_CHILDREN is -1.
+    let rc = unsafe { getrusage(-1, &mut usage) };
+    assert_eq!(rc, 0, "getrusage failed");
+    let secs = |t: [i64; 2]| t[0] as f64 + t[1] as f64 / 1e6;
+    let code = status.code().unwrap_or(128);
+    std::fs::write(
+        out,
+        format!("{code} {} {:.3} {:.3}\n", usage.rest[0], secs(usage.utime), secs(usage.stime)),
+    )
+    .expect("write OUT_FILE");
+    std::process::exit(code);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: bench_client hammer PORT REQUEST_FILE CONCURRENCY SECONDS | null-server LATENCY_MS";
+    let usage = "usage: bench_client hammer PORT REQUEST_FILE CONCURRENCY SECONDS | null-server LATENCY_MS | rss OUT_FILE CMD [ARGS...]";
     match args.get(1).map(String::as_str) {
         Some("hammer") if args.len() == 6 => {
             let port = args[2].parse().expect("PORT");
@@ -195,6 +236,7 @@ fn main() {
             let seconds = args[5].parse().expect("SECONDS");
             hammer(port, request, concurrency, seconds);
         }
+        Some("rss") if args.len() >= 4 => rss(&args[2], &args[3..]),
         Some("null-server") if args.len() == 3 => null_server(args[2].parse().expect("LATENCY_MS")),
         _ => {
             eprintln!("{usage}");
