@@ -52,3 +52,20 @@ def member_template() -> dict:
 @pytest.fixture(scope="session")
 def function(template) -> dict:
     return template["Resources"]["AuditFunction"]
+
+
+# Facts worth seeing in the test command's output (architecture built, timings), printed
+# at the end of the run whatever pytest captures.
+NOTES: list[str] = []
+
+
+def note(message: str) -> None:
+    NOTES.append(message)
+    print(message)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if NOTES:
+        terminalreporter.section("deployment check notes")
+        for message in NOTES:
+            terminalreporter.write_line(message)

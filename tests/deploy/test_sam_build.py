@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO, tool
+from conftest import REPO, note, tool
 
 import sam_translate
 
@@ -48,7 +48,7 @@ def choose_arch() -> str:
         return forced
     if aarch64_std_installed():
         return "arm64"
-    print("NOTE: the aarch64 Rust standard library is not installed and could not be: building x86_64 instead of arm64")
+    note("the aarch64 Rust standard library is not installed and could not be: building x86_64 instead of arm64")
     return "x86_64"
 
 
@@ -69,7 +69,7 @@ def build():
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=3600)
     seconds = time.monotonic() - start
     print(f"$ {' '.join(cmd)}\n{proc.stdout[-4000:]}{proc.stderr[-8000:]}")
-    print(f"sam build ({arch}) took {seconds:.0f} s")
+    note(f"sam build ({arch}) took {seconds:.0f} s")
     assert proc.returncode == 0, "sam build failed (does the crate compile? see the output above)"
     return {"arch": arch, "seconds": seconds, "output": proc.stdout + proc.stderr}
 
@@ -90,7 +90,7 @@ def test_bootstrap_elf_architecture(build):
     assert os.access(BOOTSTRAP, os.X_OK)
     if shutil.which("file"):
         print(subprocess.run(["file", str(BOOTSTRAP)], capture_output=True, text=True).stdout)
-    print(f"bootstrap: {build['arch']}, {len(data) / 1e6:.1f} MB")
+    note(f"bootstrap: ELF {build['arch']} (e_machine {e_machine}), {len(data) / 1e6:.1f} MB")
 
 
 def test_bootstrap_runs_on_the_lambda_glibc(build):
@@ -100,7 +100,7 @@ def test_bootstrap_runs_on_the_lambda_glibc(build):
     needed = {tuple(int(x) for x in v.split(".")) for v in re.findall(r"GLIBC_(\d+\.\d+(?:\.\d+)?)", out)}
     assert needed, "no glibc version found: is the binary static?"
     newest = max(needed)
-    print(f"newest glibc symbol version needed: {'.'.join(map(str, newest))}")
+    note(f"bootstrap needs glibc {'.'.join(map(str, newest))} at most (provided.al2023: 2.34)")
     assert newest <= RUNTIME_GLIBC, f"needs glibc {newest}, provided.al2023 has {RUNTIME_GLIBC}"
 
 
