@@ -22,6 +22,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use tokio::sync::mpsc;
 use tokio::task::{Id, JoinSet};
 use tokio::time::Instant;
 
@@ -181,162 +182,231 @@ struct Context {
 /// Collects the inventory. Fails only when the organization cannot be read.
 pub async fn collect(clients: &Clients, calls: Arc<Calls>, plan: Plan) -> Result<Collected, CollectError> {
     let org_client = clients.organizations();
-    let caller = &plan.current_account_id;
-    let started = std::time::Instant::now();
-    let management_account_id = organizations::management_account_id(&org_client, &calls, caller)
+    let management_account_id = organizations::management_account_id(&org_client, &calls, &plan.current_account_id)
         .await
         .map_err(CollectError::Organization)?;
-    let listed = organizations::list_accounts(&org_client, &calls, caller)
-        .await
-        .map_err(CollectError::Organization)?;
-    tracing::info!(
-        phase = "organization",
-        accounts = listed.len(),
-        duration_ms = started.elapsed().as_millis() as u64,
-        "listed the organization"
-    );
 
-    let mut collected = Collected {
-        management_account_id: management_account_id.clone(),
-        ..Default::default()
+    // Accounts are listed page by page while the first ones are already being audited.
+    let (pages_tx, pages_rx) = mpsc::unbounded_channel();
+    let lister = {
+        let (calls, caller) = (Arc::clone(&calls), plan.current_account_id.clone());
+        tokio::spawn(async move { organizations::stream_accounts(&org_client, &calls, &caller, &pages_tx).await })
     };
-    let inventory = &mut collected.inventory;
-    let accounts = select_accounts(listed, plan.accounts.as_deref(), &mut inventory.errors);
-    let mut queue_accounts: VecDeque<Work> = VecDeque::new();
-    for account in &accounts {
-        if account.is_active() {
-            queue_accounts.push_back(Work::Account(account.clone()));
-        } else {
-            inventory.errors.push(AccountError {
-                account_id: account.id.clone(),
-                region: String::new(),
-                stage: Stage::Select,
-                code: ErrorCode::AccountNotActive,
-                resource: String::new(),
-                message: format!("skipped: the account is {}", account.state),
-            });
-        }
-    }
-    inventory.accounts = accounts;
-
     let context = Arc::new(Context {
         clients: clients.clone(),
         calls,
         plan,
-        management_account_id,
+        management_account_id: management_account_id.clone(),
     });
-    run_scheduler(&context, queue_accounts, &mut collected).await;
-    Ok(collected)
+    let mut scheduler = Scheduler::new(
+        &context,
+        Collected {
+            management_account_id,
+            ..Default::default()
+        },
+    );
+    let result = scheduler.run(pages_rx).await;
+    lister.abort();
+    result.map_err(CollectError::Organization)?;
+    Ok(scheduler.finish())
 }
 
-/// Keeps the organization's order; records requested accounts it does not hold.
-fn select_accounts(listed: Vec<Account>, wanted: Option<&[AccountId]>, errors: &mut Vec<AccountError>) -> Vec<Account> {
-    let Some(wanted) = wanted else { return listed };
-    let known: BTreeSet<&AccountId> = listed.iter().map(|a| &a.id).collect();
-    for id in wanted.iter().filter(|id| !known.contains(id)) {
-        errors.push(AccountError {
-            account_id: id.clone(),
-            region: String::new(),
-            stage: Stage::Select,
-            code: ErrorCode::NotInOrganization,
-            resource: String::new(),
-            message: "the event names this account but the organization does not list it".into(),
-        });
+/// Runs every unit, at most `max_concurrency` at once, stores and applications ahead of
+/// accounts still waiting, and folds each outcome into the inventory.
+struct Scheduler<'a> {
+    context: &'a Arc<Context>,
+    collected: Collected,
+    accounts: VecDeque<Work>,
+    followups: VecDeque<Work>,
+    running: JoinSet<Outcome>,
+    labels: HashMap<Id, Work>,
+    /// Sessions of audited accounts, to read the stores they own.
+    sessions: HashMap<AccountId, AccountSession>,
+    /// Account instances whose owner's session is not known (yet).
+    orphans: BTreeMap<InstanceArn, Instance>,
+    /// Groups whose members are read or queued, per store.
+    pending_groups: BTreeMap<IdentityStoreId, BTreeSet<GroupId>>,
+    /// Accounts named by the event and seen in the organization so far.
+    wanted_seen: BTreeSet<AccountId>,
+    started: std::time::Instant,
+}
+
+impl<'a> Scheduler<'a> {
+    fn new(context: &'a Arc<Context>, collected: Collected) -> Self {
+        Scheduler {
+            context,
+            collected,
+            accounts: VecDeque::new(),
+            followups: VecDeque::new(),
+            running: JoinSet::new(),
+            labels: HashMap::new(),
+            sessions: HashMap::new(),
+            orphans: BTreeMap::new(),
+            pending_groups: BTreeMap::new(),
+            wanted_seen: BTreeSet::new(),
+            started: std::time::Instant::now(),
+        }
     }
-    listed.into_iter().filter(|a| wanted.contains(&a.id)).collect()
-}
 
-/// Runs every unit, at most `max_concurrency` at once, stores and applications first.
-async fn run_scheduler(context: &Arc<Context>, mut accounts: VecDeque<Work>, collected: &mut Collected) {
-    let mut followups: VecDeque<Work> = VecDeque::new();
-    let mut running: JoinSet<Outcome> = JoinSet::new();
-    let mut labels: HashMap<Id, Work> = HashMap::new();
-    // Sessions of audited accounts, to read the stores they own.
-    let mut sessions: HashMap<AccountId, AccountSession> = HashMap::new();
-    // Account instances whose owner's session is not known (yet).
-    let mut orphans: BTreeMap<InstanceArn, Instance> = BTreeMap::new();
-    let mut pending_groups: BTreeMap<IdentityStoreId, BTreeSet<GroupId>> = BTreeMap::new();
-    let started = std::time::Instant::now();
+    /// Runs until the organization is listed and every unit is done; fails as soon as
+    /// the account listing fails.
+    async fn run(
+        &mut self,
+        mut pages: mpsc::UnboundedReceiver<Result<Vec<Account>, CallError>>,
+    ) -> Result<(), CallError> {
+        let mut listing = true;
+        loop {
+            self.start_units(listing);
+            if !listing && self.running.is_empty() && self.accounts.is_empty() && self.followups.is_empty() {
+                return Ok(());
+            }
+            tokio::select! {
+                page = pages.recv(), if listing => match page {
+                    Some(Ok(accounts)) => self.add_accounts(accounts),
+                    Some(Err(err)) => return Err(err),
+                    None => {
+                        listing = false;
+                        self.finish_listing();
+                    }
+                },
+                Some(joined) = self.running.join_next_with_id(), if !self.running.is_empty() => match joined {
+                    Ok((id, outcome)) => {
+                        let work = self.labels.remove(&id);
+                        self.absorb(work, outcome);
+                    }
+                    Err(err) => {
+                        // A unit panicked or was cancelled: record it against its account.
+                        if let Some(work) = self.labels.remove(&err.id()) {
+                            let mut row = work.not_reached();
+                            row.code = ErrorCode::ServiceError;
+                            row.message = format!("internal error while reading: {err}");
+                            self.collected.inventory.errors.push(row);
+                        }
+                    }
+                },
+            }
+        }
+    }
 
-    loop {
-        while running.len() < context.plan.max_concurrency {
-            let Some(work) = followups.pop_front().or_else(|| accounts.pop_front()) else {
+    /// Starts queued units while there is room; past the deadline, records them unreached.
+    /// While the organization is still being listed, the listing takes one slot.
+    fn start_units(&mut self, listing: bool) {
+        let slots = self.context.plan.max_concurrency - usize::from(listing);
+        while self.running.len() < slots {
+            let Some(work) = self.followups.pop_front().or_else(|| self.accounts.pop_front()) else {
                 break;
             };
-            if context.plan.stop_at.is_some_and(|stop| Instant::now() >= stop) {
-                record_not_reached(&work, collected);
+            if self.context.plan.stop_at.is_some_and(|stop| Instant::now() >= stop) {
+                record_not_reached(&work, &mut self.collected);
                 continue;
             }
-            let task = spawn_unit(context, &work);
-            let handle = running.spawn(task);
-            labels.insert(handle.id(), work);
+            let handle = self.running.spawn(spawn_unit(self.context, &work));
+            self.labels.insert(handle.id(), work);
         }
-        let Some(joined) = running.join_next_with_id().await else {
-            break;
-        };
-        let (id, outcome) = match joined {
-            Ok((id, outcome)) => (id, outcome),
-            Err(err) => {
-                // A unit panicked or was cancelled: record it against its account.
-                if let Some(work) = labels.remove(&err.id()) {
-                    let mut row = work.not_reached();
-                    row.code = ErrorCode::ServiceError;
-                    row.message = format!("internal error while reading: {err}");
-                    collected.inventory.errors.push(row);
+    }
+
+    /// One page of accounts: narrowed by the event, inactive ones skipped, the rest queued.
+    fn add_accounts(&mut self, page: Vec<Account>) {
+        let wanted = self.context.plan.accounts.as_deref();
+        for account in page {
+            if let Some(wanted) = wanted {
+                if !wanted.contains(&account.id) {
+                    continue;
                 }
-                continue;
+                self.wanted_seen.insert(account.id.clone());
             }
-        };
-        let work = labels.remove(&id);
-        let inventory = &mut collected.inventory;
+            if account.is_active() {
+                self.accounts.push_back(Work::Account(account.clone()));
+            } else {
+                self.collected.inventory.errors.push(AccountError {
+                    account_id: account.id.clone(),
+                    region: String::new(),
+                    stage: Stage::Select,
+                    code: ErrorCode::AccountNotActive,
+                    resource: String::new(),
+                    message: format!("skipped: the account is {}", account.state),
+                });
+            }
+            self.collected.inventory.accounts.push(account);
+        }
+    }
+
+    /// The organization is listed: accounts the event named but it does not hold are errors.
+    fn finish_listing(&mut self) {
+        for id in self.context.plan.accounts.iter().flatten() {
+            if !self.wanted_seen.contains(id) {
+                self.collected.inventory.errors.push(AccountError {
+                    account_id: id.clone(),
+                    region: String::new(),
+                    stage: Stage::Select,
+                    code: ErrorCode::NotInOrganization,
+                    resource: String::new(),
+                    message: "the event names this account but the organization does not list it".into(),
+                });
+            }
+        }
+        tracing::info!(
+            phase = "organization",
+            accounts = self.collected.inventory.accounts.len(),
+            duration_ms = self.started.elapsed().as_millis() as u64,
+            "listed the organization"
+        );
+    }
+
+    /// Folds one unit's outcome into the inventory and queues the work it reveals.
+    fn absorb(&mut self, work: Option<Work>, outcome: Outcome) {
+        let inventory = &mut self.collected.inventory;
         match outcome {
-            Outcome::Stopped(row) => {
-                if let Some(work) = &work {
-                    record_not_reached(work, collected);
-                } else {
-                    collected.inventory.errors.push(row);
-                    collected.cut_short = true;
+            Outcome::Stopped(row) => match &work {
+                Some(work) => record_not_reached(work, &mut self.collected),
+                None => {
+                    inventory.errors.push(row);
+                    self.collected.cut_short = true;
                 }
-            }
+            },
             Outcome::Account {
                 account_id,
                 result,
                 region_errors,
             } => {
                 inventory.errors.extend(region_errors);
-                match result {
-                    Err(row) => inventory.errors.push(row),
-                    Ok((session, instances)) => {
-                        let mut arns = Vec::with_capacity(instances.len());
-                        for instance in instances {
-                            arns.push(instance.arn.clone());
-                            if inventory.instances.contains_key(&instance.arn) {
-                                continue;
-                            }
-                            inventory.instances.insert(instance.arn.clone(), instance.clone());
-                            let reader = reader_for(&instance, &context.plan.current_account_id, &session, &sessions);
-                            match reader {
-                                Some(reader) => queue_instance(&mut followups, instance, reader),
-                                None => {
-                                    orphans.insert(instance.arn.clone(), instance);
-                                }
-                            }
+                let (session, instances) = match result {
+                    Err(row) => return inventory.errors.push(row),
+                    Ok(found) => found,
+                };
+                let mut arns = Vec::with_capacity(instances.len());
+                for instance in instances {
+                    arns.push(instance.arn.clone());
+                    if inventory.instances.contains_key(&instance.arn) {
+                        continue;
+                    }
+                    inventory.instances.insert(instance.arn.clone(), instance.clone());
+                    match reader_for(
+                        &instance,
+                        &self.context.plan.current_account_id,
+                        &session,
+                        &self.sessions,
+                    ) {
+                        Some(reader) => queue_instance(&mut self.followups, instance, reader),
+                        None => {
+                            self.orphans.insert(instance.arn.clone(), instance);
                         }
-                        inventory.visible_instances.insert(account_id.clone(), arns);
-                        // Stores this account owns that another account saw first.
-                        let owned: Vec<InstanceArn> = orphans
-                            .values()
-                            .filter(|i| i.owner_account_id == account_id)
-                            .map(|i| i.arn.clone())
-                            .collect();
-                        for arn in owned {
-                            if let Some(instance) = orphans.remove(&arn) {
-                                queue_instance(&mut followups, instance, session.clone());
-                            }
-                        }
-                        sessions.insert(account_id, session);
                     }
                 }
+                inventory.visible_instances.insert(account_id.clone(), arns);
+                // Stores this account owns that another account saw first.
+                let owned: Vec<InstanceArn> = self
+                    .orphans
+                    .values()
+                    .filter(|i| i.owner_account_id == account_id)
+                    .map(|i| i.arn.clone())
+                    .collect();
+                for arn in owned {
+                    if let Some(instance) = self.orphans.remove(&arn) {
+                        queue_instance(&mut self.followups, instance, session.clone());
+                    }
+                }
+                self.sessions.insert(account_id, session);
             }
             Outcome::Store { store, result } => match result {
                 Ok((users, groups)) => {
@@ -359,10 +429,13 @@ async fn run_scheduler(context: &Arc<Context>, mut accounts: VecDeque<Work>, col
                     .filter(|a| a.principal_type == PrincipalType::Group)
                     .map(|a| GroupId::from(a.principal_id.as_str()))
                     .collect();
-                let already = pending_groups.entry(instance.identity_store_id.clone()).or_default();
+                let queued = self
+                    .pending_groups
+                    .entry(instance.identity_store_id.clone())
+                    .or_default();
                 for group in groups {
-                    if already.insert(group.clone()) {
-                        followups.push_back(Work::Members {
+                    if queued.insert(group.clone()) {
+                        self.followups.push_back(Work::Members {
                             instance: instance.clone(),
                             session: session.clone(),
                             group,
@@ -385,43 +458,48 @@ async fn run_scheduler(context: &Arc<Context>, mut accounts: VecDeque<Work>, col
         }
     }
 
-    // Account instances whose owner was never audited cannot be read.
-    for instance in orphans.into_values() {
-        collected.inventory.errors.push(AccountError {
-            account_id: instance.owner_account_id.clone(),
-            region: instance.region.clone(),
-            stage: Stage::IdentityStore,
-            code: ErrorCode::OwnerNotAudited,
-            resource: instance.identity_store_id.to_string(),
-            message: format!(
-                "identity store {} of account instance {} not read: its owner account was not audited in this run",
-                instance.identity_store_id, instance.arn
-            ),
-        });
+    /// Closes the books: stores that could not be read, orphaned account instances.
+    fn finish(mut self) -> Collected {
+        let collected = &mut self.collected;
+        // Account instances whose owner was never audited cannot be read.
+        for instance in std::mem::take(&mut self.orphans).into_values() {
+            collected.inventory.errors.push(AccountError {
+                account_id: instance.owner_account_id.clone(),
+                region: instance.region.clone(),
+                stage: Stage::IdentityStore,
+                code: ErrorCode::OwnerNotAudited,
+                resource: instance.identity_store_id.to_string(),
+                message: format!(
+                    "identity store {} of account instance {} not read: its owner account was not audited in this run",
+                    instance.identity_store_id, instance.arn
+                ),
+            });
+        }
+        // Stores whose users could not be read are not reported as stores.
+        let failed: BTreeSet<String> = collected
+            .inventory
+            .errors
+            .iter()
+            .filter(|e| e.stage == Stage::IdentityStore)
+            .map(|e| e.resource.clone())
+            .collect();
+        collected.inventory.stores.retain(|id, _| !failed.contains(id.as_str()));
+        collected
+            .inventory
+            .applications
+            .sort_by(|a, b| (&a.instance_arn, &a.name, &a.arn).cmp(&(&b.instance_arn, &b.name, &b.arn)));
+        tracing::info!(
+            phase = "collect",
+            accounts_audited = collected.inventory.visible_instances.len(),
+            instances = collected.inventory.instances.len(),
+            stores = collected.inventory.stores.len(),
+            applications = collected.inventory.applications.len(),
+            errors = collected.inventory.errors.len(),
+            duration_ms = self.started.elapsed().as_millis() as u64,
+            "collected the inventory"
+        );
+        self.collected
     }
-    // Stores whose users could not be read are not reported as stores.
-    let failed: BTreeSet<String> = collected
-        .inventory
-        .errors
-        .iter()
-        .filter(|e| e.stage == Stage::IdentityStore)
-        .map(|e| e.resource.clone())
-        .collect();
-    collected.inventory.stores.retain(|id, _| !failed.contains(id.as_str()));
-    collected
-        .inventory
-        .applications
-        .sort_by(|a, b| (&a.instance_arn, &a.name, &a.arn).cmp(&(&b.instance_arn, &b.name, &b.arn)));
-    tracing::info!(
-        phase = "collect",
-        accounts_audited = collected.inventory.visible_instances.len(),
-        instances = collected.inventory.instances.len(),
-        stores = collected.inventory.stores.len(),
-        applications = collected.inventory.applications.len(),
-        errors = collected.inventory.errors.len(),
-        duration_ms = started.elapsed().as_millis() as u64,
-        "collected the inventory"
-    );
 }
 
 fn record_not_reached(work: &Work, collected: &mut Collected) {

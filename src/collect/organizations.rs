@@ -1,5 +1,7 @@
 //! Organizations: the management account and every account, every page.
 
+use tokio::sync::mpsc::UnboundedSender;
+
 use crate::model::{Account, AccountId};
 
 use super::call::{CallError, Calls, Service};
@@ -31,14 +33,16 @@ pub async fn management_account_id(
         })
 }
 
-/// Every account, in the order Organizations lists them. An empty page that still
-/// carries a `NextToken` is not the end.
-pub async fn list_accounts(
+/// Every account, in the order Organizations lists them, sent page by page so that
+/// work on the first accounts starts while later pages are still being listed. An empty
+/// page that still carries a `NextToken` is not the end. A failure is sent too.
+pub async fn stream_accounts(
     client: &aws_sdk_organizations::Client,
     calls: &Calls,
     caller: &AccountId,
-) -> Result<Vec<Account>, CallError> {
-    all_pages(|token| async move {
+    pages: &UnboundedSender<Result<Vec<Account>, CallError>>,
+) {
+    let listed = all_pages(|token| async move {
         let request = client.list_accounts().max_results(20).set_next_token(token);
         let page = calls
             .run(caller, Service::Organizations, "ListAccounts", || {
@@ -62,7 +66,12 @@ pub async fn list_accounts(
                 })
             })
             .collect();
-        Ok((accounts, page.next_token().map(str::to_owned)))
+        // A closed receiver means the run stopped listening: nothing left to do.
+        let _ = pages.send(Ok(accounts));
+        Ok((Vec::<()>::new(), page.next_token().map(str::to_owned)))
     })
-    .await
+    .await;
+    if let Err(err) = listed {
+        let _ = pages.send(Err(err));
+    }
 }
