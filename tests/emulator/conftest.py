@@ -174,3 +174,15 @@ def scenario_json(name: str) -> dict[str, Any]:
 
 def error_code(exc: Any) -> str:
     return exc.response["Error"]["Code"]
+
+
+def all_pages(call, key, **kwargs):
+    """Every item of a paginated call, and the size of each page (NextToken followed)."""
+    items, pages, token = [], [], None
+    while True:
+        resp = call(**kwargs, **({"NextToken": token} if token else {}))
+        pages.append(len(resp[key]))
+        items += resp[key]
+        token = resp.get("NextToken")
+        if not token:
+            return items, pages

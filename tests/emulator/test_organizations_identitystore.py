@@ -5,27 +5,16 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_code, scenario_json
+from conftest import all_pages, error_code, scenario_json
 
 ORG_STORE = "d-9067000001"
-
-
-def walk(call, key, **kwargs):
-    items, pages, token = [], [], None
-    while True:
-        resp = call(**kwargs, **({"NextToken": token} if token else {}))
-        pages.append(len(resp[key]))
-        items += resp[key]
-        token = resp.get("NextToken")
-        if not token:
-            return items, pages
 
 
 def test_list_accounts_pages_state_and_empty_first_page(messy):
     org = messy.client("organizations")
     first = org.list_accounts()
     assert first["Accounts"] == [] and first["NextToken"]  # AWS may answer an empty page with a token
-    accounts, pages = walk(org.list_accounts, "Accounts")
+    accounts, pages = all_pages(org.list_accounts, "Accounts")
     assert pages == [0, 20, 20, 6]
     assert len(accounts) == 46 and len({a["Id"] for a in accounts}) == 46
     by_id = {a["Id"]: a for a in accounts}
@@ -50,7 +39,7 @@ def test_list_accounts_denied_to_members(messy):
 
 def test_list_users_pages_and_emails(messy):
     ids = messy.client("identitystore")
-    users, pages = walk(ids.list_users, "Users", IdentityStoreId=ORG_STORE, MaxResults=100)
+    users, pages = all_pages(ids.list_users, "Users", IdentityStoreId=ORG_STORE, MaxResults=100)
     assert pages == [100, 100, 30] and len({u["UserId"] for u in users}) == 230
     by_name = {u["UserName"]: u for u in users}
     assert "Emails" not in by_name["no.email"]
@@ -62,9 +51,9 @@ def test_list_users_pages_and_emails(messy):
     u = by_name["user0001"]
     assert u["UserArn"] == f"arn:aws:identitystore:::user/{u['UserId']}" and u["Revision"]
     assert u["IdentityStoreId"] == ORG_STORE and u["Name"]["GivenName"]
-    default_pages = walk(ids.list_users, "Users", IdentityStoreId=ORG_STORE)[1]
+    default_pages = all_pages(ids.list_users, "Users", IdentityStoreId=ORG_STORE)[1]
     assert default_pages == [100, 100, 30]
-    small = walk(ids.list_users, "Users", IdentityStoreId=ORG_STORE, MaxResults=33)
+    small = all_pages(ids.list_users, "Users", IdentityStoreId=ORG_STORE, MaxResults=33)
     assert [x["UserId"] for x in small[0]] == [x["UserId"] for x in users] and len(small[1]) == 7
     via = [x for p in ids.get_paginator("list_users").paginate(IdentityStoreId=ORG_STORE) for x in p["Users"]]
     assert len(via) == 230
@@ -84,18 +73,18 @@ def test_list_users_pages_and_emails(messy):
 
 def test_list_groups_and_memberships_page(messy):
     ids = messy.client("identitystore")
-    groups, pages = walk(ids.list_groups, "Groups", IdentityStoreId=ORG_STORE)
+    groups, pages = all_pages(ids.list_groups, "Groups", IdentityStoreId=ORG_STORE)
     assert pages == [100, 5]
     g = {x["DisplayName"]: x for x in groups}
     assert g["team-002"]["GroupArn"].endswith(g["team-002"]["GroupId"])
-    members, mpages = walk(ids.list_group_memberships, "GroupMemberships", IdentityStoreId=ORG_STORE,
+    members, mpages = all_pages(ids.list_group_memberships, "GroupMemberships", IdentityStoreId=ORG_STORE,
                            GroupId=g["everyone-big"]["GroupId"])
     assert mpages == [100, 20] and len({m["MemberId"]["UserId"] for m in members}) == 120
     assert all(m["GroupId"] == g["everyone-big"]["GroupId"] and m["MembershipArn"] for m in members)
     empty = ids.list_group_memberships(IdentityStoreId=ORG_STORE, GroupId=g["team-010"]["GroupId"])
     assert empty["GroupMemberships"] == [] and "NextToken" not in empty
     expected = scenario_json("messy")["expected"]["stores"][ORG_STORE]
-    total = sum(len(walk(ids.list_group_memberships, "GroupMemberships", IdentityStoreId=ORG_STORE,
+    total = sum(len(all_pages(ids.list_group_memberships, "GroupMemberships", IdentityStoreId=ORG_STORE,
                          GroupId=x["GroupId"])[0]) for x in groups)
     assert total == expected["memberships"] and len(groups) == expected["groups"]
     with pytest.raises(ClientError) as exc:

@@ -7,21 +7,10 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_code, scenario_json
+from conftest import all_pages, error_code, scenario_json
 
 INSTANCE_ARN = re.compile(r"^arn:aws:sso:::instance/ssoins-[0-9a-z]{16}$")
 APP_ARN = re.compile(r"^arn:aws:sso::(\d{12}):application/(ssoins-[0-9a-z]{16})/apl-[0-9a-f]{16}$")
-
-
-def all_pages(call, key, **kwargs):
-    items, pages, token = [], [], None
-    while True:
-        resp = call(**kwargs, **({"NextToken": token} if token else {}))
-        pages.append(len(resp[key]))
-        items += resp[key]
-        token = resp.get("NextToken")
-        if not token:
-            return items, pages
 
 
 def test_list_instances_shapes_and_pagination(blog):
