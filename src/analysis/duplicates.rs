@@ -29,6 +29,9 @@ pub fn normalize_email(email: &str) -> Option<String> {
 
 /// Every email present in two or more distinct stores, sorted by email.
 /// `instances` gives each store's owner account.
+///
+/// Works on one flat, sorted list of (email, store, user name) entries rather than a map
+/// of maps: with 100,000 users, per-email tree nodes cost more memory than the users.
 pub fn duplicated_users<'a>(
     stores: &BTreeMap<IdentityStoreId, StoreContents>,
     instances: impl IntoIterator<Item = &'a Instance>,
@@ -37,34 +40,35 @@ pub fn duplicated_users<'a>(
         .into_iter()
         .map(|i| (&i.identity_store_id, &i.owner_account_id))
         .collect();
-    let mut by_email: BTreeMap<String, BTreeMap<&IdentityStoreId, BTreeSet<&str>>> = BTreeMap::new();
-    for (store_id, contents) in stores {
-        for user in &contents.users {
-            for email in &user.emails {
-                if let Some(email) = normalize_email(email) {
-                    by_email
-                        .entry(email)
-                        .or_default()
-                        .entry(store_id)
-                        .or_default()
-                        .insert(user.user_name.as_str());
-                }
+    let mut entries: Vec<(String, &IdentityStoreId, &str)> = stores
+        .iter()
+        .flat_map(|(store_id, contents)| {
+            contents.users.iter().flat_map(move |user| {
+                user.emails
+                    .iter()
+                    .filter_map(|e| normalize_email(e))
+                    .map(move |email| (email, store_id, user.user_name.as_str()))
+            })
+        })
+        .collect();
+    entries.sort_unstable();
+    entries.dedup();
+    entries
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter_map(|same_email| {
+            let store_ids: BTreeSet<&IdentityStoreId> = same_email.iter().map(|e| e.1).collect();
+            if store_ids.len() < 2 {
+                return None;
             }
-        }
-    }
-    by_email
-        .into_iter()
-        .filter(|(_, stores)| stores.len() >= 2)
-        .map(|(email, stores)| {
-            let user_names: BTreeSet<&str> = stores.values().flatten().copied().collect();
+            let user_names: BTreeSet<&str> = same_email.iter().map(|e| e.2).collect();
             let owner_account_ids: BTreeSet<&AccountId> =
-                stores.keys().filter_map(|s| owners.get(*s).copied()).collect();
-            DuplicateRow {
-                email,
-                store_ids: stores.keys().map(|s| (*s).clone()).collect(),
+                store_ids.iter().filter_map(|s| owners.get(*s).copied()).collect();
+            Some(DuplicateRow {
+                email: same_email[0].0.clone(),
+                store_ids: store_ids.into_iter().cloned().collect(),
                 user_names: user_names.into_iter().map(str::to_owned).collect(),
                 owner_account_ids: owner_account_ids.into_iter().cloned().collect(),
-            }
+            })
         })
         .collect()
 }
