@@ -418,7 +418,8 @@ def client_self_check(latency_ms: float, concurrency: int) -> dict[str, Any]:
         try:
             assert proc.stdout is not None
             port = int(proc.stdout.readline())
-            out[ms] = hammer(port, get_caller_identity_request(port), concurrency, 3.0)
+            # Long enough that the call cut off at the end weighs little (about 1/50).
+            out[ms] = hammer(port, get_caller_identity_request(port), concurrency, max(3.0, latency_ms / 20))
         finally:
             proc.terminate()  # by PID
             proc.wait()
@@ -435,12 +436,12 @@ def measure_capacity(emu: Emulator, latency_ms: float, concurrencies: list[int],
     for c in concurrencies:
         emu.admin("stats/reset", {})
         cpu0 = cpu_seconds(emu.proc.pid)
-        r = hammer(emu.port, cheap, c, 5.0 if c > 1 else 3.0)
+        r = hammer(emu.port, cheap, c, max(5.0 if c > 1 else 3.0, latency_ms / 20))
         r["emulator_cpu_ms_per_call"] = (cpu_seconds(emu.proc.pid) - cpu0) * 1000 / max(r["calls"], 1)
         r["peak_in_flight"] = emu.admin("stats")["peak_in_flight"]
         out[("sts", c)] = r
     top = max(concurrencies)
-    out[("ListUsers", top)] = hammer(emu.port, heavy, top, 4.0)
+    out[("ListUsers", top)] = hammer(emu.port, heavy, top, max(4.0, latency_ms / 20))
     emu.latency(0)
     out[("sts-nolatency", top)] = hammer(emu.port, cheap, top, 3.0)
     out[("ListUsers-nolatency", top)] = hammer(emu.port, heavy, top, 3.0)
@@ -694,13 +695,17 @@ def report_scenario(res: dict[str, Any], latency_ms: float, concurrency: int,
             f"{res['capacity'][('sts', concurrency)]['emulator_cpu_ms_per_call']:.2f} ms): one Python core serves at most "
             f"{1000 / emu_ms:.0f} of the audit's calls/s, i.e. {total * emu_ms / 1000:.1f} s for this run's calls")
         trivial_ms = res["capacity"][("sts", concurrency)]["emulator_cpu_ms_per_call"]
-        cap_mix = cap_rate * trivial_ms / emu_ms
-        bound_mix = max(by_latency, by_chain, total / cap_mix)
-        say(f"  estimate, not a target: scaled by CPU per call, the emulator serves about {cap_mix:.0f} of this audit's "
-            f"calls/s; with that capacity the bound is {bound_mix:.2f} s and the audit took {r['wall'] / bound_mix:.2f}x it")
-        targets.append((f"{key} C={concurrency}: wall time vs bound at the emulator's capacity for the audit's mix",
-                        f"{r['wall'] / bound_mix:.2f}x ({r['wall']:.1f} s vs {bound_mix:.1f} s)", "none (estimate)", None))
-        res["bound_mix"] = {"capacity": cap_mix, "bound": bound_mix, "ratio": r["wall"] / bound_mix}
+        if cap_rate < 0.9 * ideal:
+            # Only where the emulator is the limit: its capacity scales with its CPU per call.
+            cap_mix = cap_rate * trivial_ms / emu_ms
+            bound_mix = max(by_latency, by_chain, total / cap_mix)
+            say(f"  estimate, not a target: scaled by CPU per call, the emulator serves about {cap_mix:.0f} of this "
+                f"audit's calls/s; with that capacity the bound is {bound_mix:.2f} s and the audit took "
+                f"{r['wall'] / bound_mix:.2f}x it")
+            targets.append((f"{key} C={concurrency}: wall time vs bound at the emulator's capacity for the audit's mix",
+                            f"{r['wall'] / bound_mix:.2f}x ({r['wall']:.1f} s vs {bound_mix:.1f} s)",
+                            "none (estimate)", None))
+            res["bound_mix"] = {"capacity": cap_mix, "bound": bound_mix, "ratio": r["wall"] / bound_mix}
         res["bound"] = {"latency": by_latency, "chain": by_chain, "capacity": by_capacity, "bound": bound,
                         "ratio": ratio}
         targets.append((f"{key} C={concurrency}: wall time vs lower bound", f"{ratio:.2f}x ({r['wall']:.1f} s vs "
