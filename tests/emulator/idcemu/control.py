@@ -181,9 +181,25 @@ class Control:
             self.peak_in_flight = self.in_flight
             self.accounts_in_flight: dict[str, int] = getattr(self, "accounts_in_flight", {})
             self.peak_accounts_in_flight = len(self.accounts_in_flight)
+            # Time: the sum of request durations (arrival to answer, injected latency
+            # included), the integral of in_flight over time and the span it covers.
+            self.request_seconds = 0.0
+            self.in_flight_seconds = 0.0
+            self.first_begin: float | None = None
+            self.last_end: float | None = None
+            self.last_change = time.monotonic()
 
-    def begin(self, service: str, operation: str, account: str) -> None:
+    def _advance(self, now: float) -> None:
+        self.in_flight_seconds += self.in_flight * (now - self.last_change)
+        self.last_change = now
+
+    def begin(self, service: str, operation: str, account: str) -> float:
+        """Counts a request; returns its start time, for `end`."""
+        now = time.monotonic()
         with self.lock:
+            self._advance(now)
+            if self.first_begin is None:
+                self.first_begin = now
             self.requests_total += 1
             op = f"{service}:{operation}"
             self.by_operation[op] = self.by_operation.get(op, 0) + 1
@@ -194,9 +210,14 @@ class Control:
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             self.accounts_in_flight[account] = self.accounts_in_flight.get(account, 0) + 1
             self.peak_accounts_in_flight = max(self.peak_accounts_in_flight, len(self.accounts_in_flight))
+        return now
 
-    def end(self, account: str, status: int) -> None:
+    def end(self, account: str, status: int, started: float) -> None:
+        now = time.monotonic()
         with self.lock:
+            self._advance(now)
+            self.request_seconds += now - started
+            self.last_end = now
             self.in_flight -= 1
             n = self.accounts_in_flight.get(account, 0) - 1
             if n > 0:
@@ -220,4 +241,8 @@ class Control:
                 "in_flight": self.in_flight,
                 "peak_in_flight": self.peak_in_flight,
                 "peak_accounts_in_flight": self.peak_accounts_in_flight,
+                "request_seconds": round(self.request_seconds, 4),
+                "in_flight_seconds": round(self.in_flight_seconds, 4),
+                "active_seconds": round((self.last_end or 0.0) - (self.first_begin or 0.0), 4)
+                if self.first_begin is not None and self.last_end is not None else 0.0,
             }

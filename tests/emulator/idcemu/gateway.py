@@ -4,10 +4,11 @@ For every AWS request it reads the SigV4 credential scope (access key, Region, s
 names the operation (`sso-admin:ListInstances`, `s3:PutObject`, ...), maps the access key
 to its account (keys issued by AssumeRole belong to the role's account, any other key to
 the management account) and hands that account to moto through its `x-moto-account-id`
-header. It then applies latency, injected faults and the rate limit, refuses AssumeRole
-into accounts that lack the role (as AWS does; moto accepts any role), and counts it all.
-moto itself runs under one lock (its backends are not thread-safe); sleeps and counting
-happen outside it, so concurrent requests overlap exactly as a client sends them.
+header. It then applies latency, injected faults and the rate limit, and counts it all.
+The operations the emulator implements itself (`direct`) are answered here without moto's
+dispatch; the rest go to moto. Both run under one lock (moto's backends are not
+thread-safe); sleeps and counting happen outside it, so concurrent requests overlap
+exactly as a client sends them.
 Requests under /_emulator/ are the admin API and are not counted.
 """
 
@@ -22,7 +23,7 @@ from http import HTTPStatus
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
-from . import errors
+from . import direct, errors
 from .control import ConfigError, Control
 from .world import World
 
@@ -33,6 +34,7 @@ SIGNING_SERVICE = {"sso": "sso-admin", "identitystore": "identitystore", "organi
 CREDENTIAL_RE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 
 StartResponse = Callable[..., Any]
+Triple = tuple[int, list[tuple[str, str]], bytes]
 
 
 def _read_body(environ: dict[str, Any]) -> bytes:
@@ -43,6 +45,22 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     body = environ["wsgi.input"].read(length) if length > 0 else b""
     environ["wsgi.input"] = io.BytesIO(body)
     return body
+
+
+def is_admin(environ: dict[str, Any]) -> bool:
+    """Requests under /_emulator/ are the admin API (not AWS, not counted)."""
+    path = environ.get("PATH_INFO", "")
+    return path == "/_emulator" or path.startswith("/_emulator/")
+
+
+def with_length(headers: list[tuple[str, str]], body: bytes, head: bool = False) -> list[tuple[str, str]]:
+    """The headers with exactly one Content-Length: the body's (a HEAD answer keeps the
+    length of what a GET would send, when the handler gave one)."""
+    if head and any(k.lower() == "content-length" for k, _ in headers):
+        return list(headers)
+    out = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    out.append(("Content-Length", str(len(body))))
+    return out
 
 
 def s3_operation(method: str, path: str, query: str, environ: dict[str, Any]) -> str:
@@ -102,21 +120,49 @@ def s3_operation(method: str, path: str, query: str, environ: dict[str, Any]) ->
     return f"{method}Object"
 
 
+class Pending:
+    """An admitted AWS request: who asks for what, when it arrived, how long to hold it."""
+
+    __slots__ = ("environ", "service", "operation", "account", "access_key", "region", "form", "started",
+                 "delay_s", "head")
+
+    def __init__(self, environ: dict[str, Any], service: str, operation: str, account: str,
+                 access_key: str | None, region: str, form: dict[str, list[str]], started: float, delay_s: float):
+        self.environ = environ
+        self.access_key = access_key
+        self.service = service
+        self.operation = operation
+        self.account = account
+        self.region = region
+        self.form = form
+        self.started = started
+        self.delay_s = delay_s
+        self.head = environ.get("REQUEST_METHOD") == "HEAD"
+
+
 class Gateway:
-    def __init__(self, world: World, control: Control, moto_app: Callable[..., Iterable[bytes]]):
+    """Answers a request in two steps, so that a server can hold it for the injected
+    latency without tying up a thread: `admit` (classify, count, pick the latency), then,
+    once the delay has passed, `answer` (faults, rate limit, the handler). `__call__` is
+    the same as a plain WSGI application (sleeping in the caller's thread)."""
+
+    def __init__(self, world: World, control: Control, moto_app: Callable[..., Iterable[bytes]],
+                 default_region: str = "us-east-1"):
         self.world = world
         self.control = control
         self.moto_app = moto_app
+        self.default_region = default_region
 
-    # ---- WSGI entry -----------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path == "/_emulator" or path.startswith("/_emulator/"):
-            return self.admin(environ, start_response)
-        return self.aws(environ, start_response)
+        if is_admin(environ):
+            return self.send(start_response, *self.admin(environ))
+        pending = self.admit(environ)
+        if pending.delay_s:
+            time.sleep(pending.delay_s)
+        return self.send(start_response, *self.answer(pending))
 
-    def classify(self, environ: dict[str, Any]) -> tuple[str, str, str | None, dict[str, list[str]]]:
-        """(service, operation, access key, form fields of a query-protocol body)."""
+    def classify(self, environ: dict[str, Any]) -> tuple[str, str, str | None, str, dict[str, list[str]]]:
+        """(service, operation, access key, Region, form fields of a query-protocol body)."""
         auth = environ.get("HTTP_AUTHORIZATION", "")
         query = environ.get("QUERY_STRING", "")
         m = CREDENTIAL_RE.search(auth)
@@ -124,6 +170,7 @@ class Gateway:
             cred = parse_qs(query).get("X-Amz-Credential", [""])[0]
             m = CREDENTIAL_RE.search("Credential=" + cred)
         access_key = m.group(1) if m else None
+        region = m.group(3) if m else self.default_region
         signing = m.group(4) if m else ""
         service = SIGNING_SERVICE.get(signing, signing or "unsigned")
         method = environ.get("REQUEST_METHOD", "GET")
@@ -139,52 +186,42 @@ class Gateway:
                 form = parse_qs(_read_body(environ).decode("utf-8", "replace"), keep_blank_values=True)
             form = form or parse_qs(query)
             operation = (form.get("Action") or ["Unknown"])[0]
-        return service, operation, access_key, form
+        return service, operation, access_key, region, form
 
-    def aws(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        service, operation, access_key, form = self.classify(environ)
+    def admit(self, environ: dict[str, Any]) -> Pending:
+        service, operation, access_key, region, form = self.classify(environ)
         account = self.world.account_for_key(access_key)
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
-        head = environ.get("REQUEST_METHOD") == "HEAD"
+        started = self.control.begin(service, operation, account)
+        delay_ms = self.control.latency_ms(service, operation, account)
+        return Pending(environ, service, operation, account, access_key, region, form, started, delay_ms / 1000.0)
+
+    def answer(self, p: Pending) -> Triple:
         control = self.control
-        control.begin(service, operation, account)
         status = 500
         try:
-            delay = control.latency_ms(service, operation, account)
-            if delay:
-                time.sleep(delay / 1000.0)
-            answer = None
-            kind = control.error_fault(service, operation, account)
+            kind = control.error_fault(p.service, p.operation, p.account)
             if kind:
-                answer = errors.fault_response(service, kind, head=head)
-            elif control.rate_limited(service, account):
-                answer = errors.fault_response(service, "throttle", head=head)
-            elif service == "sts" and operation == "AssumeRole":
-                answer = self.assume_role_check(account, (form.get("RoleArn") or [""])[0])
-            if answer is None:
-                answer = self.call_moto(environ)
-                if service == "sts" and operation == "AssumeRole" and answer[0] == 200:
-                    self.remember_key(form, answer[2])
-            status = answer[0]
-            return self.send(start_response, *answer)
+                result = errors.fault_response(p.service, kind, head=p.head)
+            elif control.rate_limited(p.service, p.account):
+                result = errors.fault_response(p.service, "throttle", head=p.head)
+            else:
+                handler = direct.handler_for(p.service, p.operation)
+                if handler is not None:
+                    call = direct.Call(p.service, p.operation, p.account, p.region, _read_body(p.environ), p.form,
+                                       p.access_key)
+                    with self.world.lock:
+                        result = direct.answer(handler, call)
+                else:
+                    result = self.call_moto(p.environ)
+            status = result[0]
+            return result
         finally:
-            control.end(account, status)
+            control.end(p.account, status, p.started)
 
-    def assume_role_check(self, caller: str, role_arn: str) -> tuple[int, list[tuple[str, str]], bytes] | None:
-        why = self.world.role_check(role_arn)
-        if why is None:
-            return None
-        if why == "invalid":
-            return errors.sts_error("ValidationError", 400, f"{role_arn} is invalid")
-        log.info("AssumeRole into %s refused: %s", role_arn, why)
-        return errors.sts_error("AccessDenied", 403, f"User: arn:aws:iam::{caller}:root is not authorized to "
-                                f"perform: sts:AssumeRole on resource: {role_arn}")
-
-    def remember_key(self, form: dict[str, list[str]], body: bytes) -> None:
-        role_arn = (form.get("RoleArn") or [""])[0]
-        m = re.search(rb"<AccessKeyId>([^<]+)</AccessKeyId>", body)
-        if m and role_arn.count(":") >= 5:
-            self.world.access_keys[m.group(1).decode()] = role_arn.split(":")[4]
+    def abandon(self, p: Pending) -> None:
+        """The request was dropped while held (client gone, server stopping)."""
+        self.control.end(p.account, 499, p.started)
 
     def call_moto(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         captured: dict[str, Any] = {}
@@ -213,40 +250,39 @@ class Gateway:
             reason = HTTPStatus(status).phrase
         except ValueError:
             reason = "Unknown"
-        hdrs = [(k, v) for k, v in headers if k.lower() != "content-length"]
-        hdrs.append(("Content-Length", str(len(body))))
-        start_response(f"{status} {reason}", hdrs)
+        start_response(f"{status} {reason}", with_length(headers, body))
         return [body]
 
     # ---- admin API ------------------------------------------------------------------
-    def admin(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def admin(self, environ: dict[str, Any]) -> Triple:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "").rstrip("/")
         route = (method, path[len("/_emulator"):] or "/")
         try:
             if route == ("GET", "/stats"):
-                return self.reply(start_response, 200, self.control.stats_json())
+                return self.reply(200, self.control.stats_json())
             if route == ("POST", "/stats/reset"):
                 self.control.reset_stats()
-                return self.reply(start_response, 200, self.control.stats_json())
+                return self.reply(200, self.control.stats_json())
             if route == ("GET", "/faults"):
-                return self.reply(start_response, 200, self.control.config_json())
+                return self.reply(200, self.control.config_json())
             if route in (("POST", "/faults"), ("PUT", "/faults")):
                 raw = _read_body(environ)
                 self.control.configure(json.loads(raw or b"{}"))
-                return self.reply(start_response, 200, self.control.config_json())
+                return self.reply(200, self.control.config_json())
             if route == ("DELETE", "/faults"):
                 self.control.clear()
-                return self.reply(start_response, 200, self.control.config_json())
+                return self.reply(200, self.control.config_json())
             if route == ("GET", "/scenario"):
                 with self.world.lock:
-                    return self.reply(start_response, 200, self.world.summary())
+                    return self.reply(200, self.world.summary())
             if route in (("GET", "/health"), ("GET", "/")):
-                return self.reply(start_response, 200, {"ok": True})
-            return self.reply(start_response, 404, {"error": f"no admin route {method} {path}"})
+                return self.reply(200, {"ok": True})
+            return self.reply(404, {"error": f"no admin route {method} {path}"})
         except (ConfigError, ValueError, TypeError) as exc:
-            return self.reply(start_response, 400, {"error": str(exc)})
+            return self.reply(400, {"error": str(exc)})
 
-    def reply(self, start_response: StartResponse, status: int, payload: Any) -> Iterable[bytes]:
+    @staticmethod
+    def reply(status: int, payload: Any) -> Triple:
         body = json.dumps(payload, sort_keys=True).encode()
-        return self.send(start_response, status, [("Content-Type", "application/json")], body)
+        return status, [("Content-Type", "application/json")], body

@@ -4,9 +4,10 @@ moto keys Identity Store data by the calling account and Region; AWS keys it by 
 identity store. Here the backend behind every identitystore operation is the one of the
 account owning the store's instance, reached only by that account and, for the
 organization instance, by the delegated administrator (anyone else: AccessDeniedException;
-an unknown store: ResourceNotFoundException). The list operations are replaced with ones
-that page in O(page) with AWS's shapes (UserArn, Revision, every email kept), because
-moto rebuilds and scans the whole store on every page.
+an unknown store: ResourceNotFoundException). The list and describe operations are the
+emulator's own, answered by the gateway directly (`direct`): they page in O(page) with
+AWS's shapes (UserArn, Revision, every email kept), where moto rebuilds and scans the
+whole store on every page.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from moto.identitystore.models import IdentityStoreBackend, IdentityStoreData, identitystore_backends
 from moto.identitystore.responses import IdentityStoreResponse
 
-from . import paging
+from . import direct, paging
 from .errors import ServiceError, access_denied, json_ok, not_found, validation
 from .world import PARTITION, World
 
@@ -129,8 +130,8 @@ def install(world: World) -> None:
 
     IdentityStoreResponse.identitystore_backend = property(routed_backend)  # type: ignore[assignment]
 
-    def data_of(self: IdentityStoreResponse) -> tuple[str, IdentityStoreData]:
-        backend = self.identitystore_backend
+    def data_of(self: IdentityStoreResponse | direct.Call) -> tuple[str, IdentityStoreData]:
+        backend = routed_backend(self)  # type: ignore[arg-type]
         store = store_id_of(self._get_param("IdentityStoreId"))
         return store, backend.identity_stores[store]
 
@@ -141,7 +142,7 @@ def install(world: World) -> None:
         return None
 
     @paging.paged_handler(_bad_page)
-    def list_users(self: IdentityStoreResponse) -> Any:
+    def list_users(self: direct.Call) -> Any:
         with world.lock:
             store, data = data_of(self)
             wanted = filter_value(self._get_param("Filters"), "UserName")
@@ -157,7 +158,7 @@ def install(world: World) -> None:
         return json_ok(body)
 
     @paging.paged_handler(_bad_page)
-    def list_groups(self: IdentityStoreResponse) -> Any:
+    def list_groups(self: direct.Call) -> Any:
         with world.lock:
             store, data = data_of(self)
             wanted = filter_value(self._get_param("Filters"), "DisplayName")
@@ -173,7 +174,7 @@ def install(world: World) -> None:
         return json_ok(body)
 
     @paging.paged_handler(_bad_page)
-    def list_group_memberships(self: IdentityStoreResponse) -> Any:
+    def list_group_memberships(self: direct.Call) -> Any:
         with world.lock:
             store, data = data_of(self)
             group_id = self._get_param("GroupId")
@@ -188,7 +189,7 @@ def install(world: World) -> None:
             body["NextToken"] = token
         return json_ok(body)
 
-    def describe_user(self: IdentityStoreResponse) -> Any:
+    def describe_user(self: direct.Call) -> Any:
         with world.lock:
             _, data = data_of(self)
             user = data.users.get(self._get_param("UserId"))
@@ -196,7 +197,7 @@ def install(world: World) -> None:
                 raise not_found("USER not found.", ResourceType="USER", ResourceId=self._get_param("UserId"))
             return json_ok(user_json(user))
 
-    def describe_group(self: IdentityStoreResponse) -> Any:
+    def describe_group(self: direct.Call) -> Any:
         with world.lock:
             _, data = data_of(self)
             group = data.groups.get(self._get_param("GroupId"))
@@ -205,5 +206,5 @@ def install(world: World) -> None:
             return json_ok(group_json(group))
 
     for fn in (list_users, list_groups, list_group_memberships, describe_user, describe_group):
-        setattr(IdentityStoreResponse, fn.__name__, fn)
+        direct.register("identitystore", direct.operation_name(fn.__name__), fn)
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from moto.organizations.models import organizations_backends
-from moto.organizations.responses import OrganizationsResponse
 
-from . import paging
+from . import direct, paging
 from .errors import ServiceError, json_ok
 from .world import PARTITION, World
 
@@ -33,7 +32,7 @@ def install(world: World) -> None:
     EMPTY = "empty-first-page"
 
     @paging.paged_handler(_invalid)
-    def list_accounts(self: OrganizationsResponse) -> Any:
+    def list_accounts(self: direct.Call) -> Any:
         caller = self.current_account
         if caller not in (world.management, world.delegated_admin):
             raise ServiceError("AccessDeniedException", "You don't have permissions to access this resource.")
@@ -55,4 +54,4 @@ def install(world: World) -> None:
             out["NextToken"] = nxt
         return json_ok(out)
 
-    OrganizationsResponse.list_accounts = list_accounts  # type: ignore[method-assign]
+    direct.register("organizations", "ListAccounts", list_accounts)

@@ -1,8 +1,14 @@
 """Assemble and run the emulator: load the scenario into moto, install handlers, serve.
 
 `build(scenario_arg)` returns the WSGI application (gateway in front of moto's dispatcher)
-with the scenario loaded; `serve(...)` binds 127.0.0.1 with a thread per connection,
-prints the endpoint line once the scenario is loaded and serves until SIGTERM/SIGINT.
+with the scenario loaded; `serve(...)` binds 127.0.0.1, prints the endpoint line once the
+scenario is loaded and serves until SIGTERM/SIGINT.
+
+The HTTP server is uvicorn on one event loop (`asgi`): HTTP/1.1 with keep-alive, and
+injected latency held with `asyncio.sleep`, so concurrent callers overlap as they would
+against AWS. werkzeug's development server, which moto ships with, closes every connection
+and spends a thread per request; under the GIL that capped the emulator at a few hundred
+calls a second and added milliseconds to every call.
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ def build(scenario_arg: str) -> tuple[Any, Any, Any]:
     os.environ.pop("MOTO_ACCOUNT_ID", None)
     from moto.moto_server.werkzeug_app import create_backend_app
 
-    from . import identity_store, organizations, scenario, sso_admin, world as world_mod
+    from . import identity_store, organizations, scenario, sso_admin, sts, world as world_mod
     from .control import Control
     from .gateway import Gateway
 
@@ -61,9 +67,11 @@ def build(scenario_arg: str) -> tuple[Any, Any, Any]:
     sso_admin.install(world, control)
     identity_store.install(world)
     organizations.install(world)
+    sts.install(world)
     if spec.get("faults"):
         control.configure(spec["faults"])
-    gateway = Gateway(world, control, CachedDispatcher(create_backend_app))
+    gateway = Gateway(world, control, CachedDispatcher(create_backend_app),
+                      default_region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
     summary = world.summary()
     log.info("scenario %s: read+checked in %.2fs, loaded in %.2fs: %d accounts, %d instances, "
              "%d users, %d groups, %d applications", scenario_arg, t1 - t0, world.load_seconds,
@@ -72,22 +80,34 @@ def build(scenario_arg: str) -> tuple[Any, Any, Any]:
     return gateway, world, control
 
 
+# Idle keep-alive connections stay open this long: well past any pause of a client here,
+# so a client never sends on a connection the server is closing.
+KEEP_ALIVE_SECONDS = 300
+
+
 def serve(scenario_arg: str, port: int = 0, region: str = "us-east-1", verbose: bool = False,
           exit_with_parent: bool = False) -> None:
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-    from werkzeug.serving import make_server
+    import socket
+
+    import uvicorn
+
+    from .asgi import application
 
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
     gateway, _, _ = build(scenario_arg)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(1024)  # connections made before the loop runs wait in the backlog
+    config = uvicorn.Config(application(gateway), loop="uvloop", http="httptools", lifespan="on",
+                            access_log=verbose, log_level="info" if verbose else "warning",
+                            timeout_keep_alive=KEEP_ALIVE_SECONDS, timeout_graceful_shutdown=2,
+                            server_header=False, date_header=False)
+    server = uvicorn.Server(config)
 
-    class Handler(MotoRequestHandler):
-        def log_request(self, code: Any = "-", size: Any = "-") -> None:
-            if verbose:
-                super().log_request(code, size)
-
-    server = make_server("127.0.0.1", port, gateway, threaded=True, request_handler=Handler)
-    server.daemon_threads = True
-
+    # uvicorn handles SIGTERM and SIGINT itself: it stops accepting and lets the requests in
+    # flight finish (at most timeout_graceful_shutdown); then it puts these handlers back
+    # and raises the signal again, which ends the process with status 0.
     def stop(signum: int, frame: Any) -> None:
         raise SystemExit(0)
 
@@ -104,7 +124,7 @@ def serve(scenario_arg: str, port: int = 0, region: str = "us-east-1", verbose: 
 
         threading.Thread(target=watch, daemon=True).start()
 
-    endpoint = f"http://127.0.0.1:{server.server_port}"
+    endpoint = f"http://127.0.0.1:{sock.getsockname()[1]}"
     sys.stdout.write(endpoint + "\n")
     sys.stdout.flush()
     # Nothing else goes to stdout: a reader may stop reading after the endpoint line.
@@ -112,9 +132,9 @@ def serve(scenario_arg: str, port: int = 0, region: str = "us-east-1", verbose: 
     os.dup2(devnull, 1)
     log.info("serving on %s (pid %d)", endpoint, os.getpid())
     try:
-        server.serve_forever(poll_interval=0.2)
+        server.run(sockets=[sock])
     except SystemExit:
         pass
     finally:
-        server.server_close()
+        sock.close()
         log.info("stopped")

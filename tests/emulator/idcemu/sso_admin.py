@@ -1,7 +1,7 @@
 """sso-admin: the instance and application operations moto lacks, with AWS's visibility.
 
-Registered as methods of moto's SSOAdminResponse (moto looks handlers up by operation name
-at request time), so permission sets and account assignments stay moto's. Request and
+Answered by the gateway directly (`direct`); every other sso-admin operation goes to moto,
+so permission sets and account assignments stay moto's. Request and
 response members follow botocore's sso-admin service model. moto's automatic default
 instance per account and Region is switched off: only the scenario's instances exist.
 """
@@ -14,9 +14,8 @@ import time
 from typing import Any
 
 from moto.ssoadmin.models import SSOAdminBackend
-from moto.ssoadmin.responses import SSOAdminResponse
 
-from . import paging
+from . import direct, paging
 from .errors import ServiceError, access_denied, conflict, json_ok, not_found, validation
 from .world import Application, Instance, World, _hex
 
@@ -59,7 +58,7 @@ def _bad_page(exc: Exception) -> ServiceError:
 
 
 def install(world: World, control: Any) -> None:
-    """Register the handlers on moto's SSOAdminResponse and drop moto's default instance."""
+    """Register the handlers with the gateway and drop moto's default instance."""
 
     original_init = SSOAdminBackend.__init__
 
@@ -69,7 +68,7 @@ def install(world: World, control: Any) -> None:
 
     SSOAdminBackend.__init__ = backend_init  # type: ignore[method-assign]
 
-    def params(self: SSOAdminResponse) -> dict[str, Any]:
+    def params(self: direct.Call) -> dict[str, Any]:
         try:
             return json.loads(self.body or "{}")
         except ValueError:
@@ -81,7 +80,7 @@ def install(world: World, control: Any) -> None:
                              "failed to satisfy constraint: Member must not be null")
         return p[name]
 
-    def instance_for(self: SSOAdminResponse, arn: str, missing: str = "denied") -> Instance:
+    def instance_for(self: direct.Call, arn: str, missing: str = "denied") -> Instance:
         if not INSTANCE_ARN_RE.fullmatch(arn or ""):
             raise validation(f"1 validation error detected: Value '{arn}' at 'instanceArn' failed to "
                              "satisfy constraint: Member must satisfy regular expression pattern")
@@ -93,14 +92,14 @@ def install(world: World, control: Any) -> None:
                                 f"authorized to perform this operation on resource: {arn}")
         return inst
 
-    def managed_instance(self: SSOAdminResponse, arn: str, missing: str = "denied") -> Instance:
+    def managed_instance(self: direct.Call, arn: str, missing: str = "denied") -> Instance:
         inst = instance_for(self, arn, missing)
         if not world.can_manage_instance(self.current_account, inst):
             raise access_denied(f"User: arn:aws:sts::{self.current_account}:assumed-role is not "
                                 f"authorized to perform this operation on resource: {arn}")
         return inst
 
-    def application_for(self: SSOAdminResponse, arn: str) -> Application:
+    def application_for(self: direct.Call, arn: str) -> Application:
         if not APP_ARN_RE.fullmatch(arn or ""):
             raise validation(f"1 validation error detected: Value '{arn}' at 'applicationArn' failed "
                              "to satisfy constraint: Member must satisfy regular expression pattern")
@@ -114,7 +113,7 @@ def install(world: World, control: Any) -> None:
 
     # ---- instances --------------------------------------------------------------------
     @paging.paged_handler(_bad_page)
-    def list_instances(self: SSOAdminResponse) -> Any:
+    def list_instances(self: direct.Call) -> Any:
         p = params(self)
         scope = p.get("RegionScope")
         if scope is not None:
@@ -137,7 +136,7 @@ def install(world: World, control: Any) -> None:
             out["NextToken"] = token
         return json_ok(out)
 
-    def describe_instance(self: SSOAdminResponse) -> Any:
+    def describe_instance(self: direct.Call) -> Any:
         p = params(self)
         inst = managed_instance(self, require(p, "InstanceArn"))
         out = inst.metadata(with_regions=True)
@@ -145,7 +144,7 @@ def install(world: World, control: Any) -> None:
         out["PermissionSetsEnabled"] = inst.is_org
         return json_ok(out)
 
-    def create_instance(self: SSOAdminResponse) -> Any:
+    def create_instance(self: direct.Call) -> Any:
         p = params(self)
         caller = self.current_account
         name = p.get("Name") or ""
@@ -164,7 +163,7 @@ def install(world: World, control: Any) -> None:
                                       instance_id=f"ssoins-{_hex('ins', caller, seq, n=16)}", name=name)
         return json_ok({"InstanceArn": inst.arn})
 
-    def delete_instance(self: SSOAdminResponse) -> Any:
+    def delete_instance(self: direct.Call) -> Any:
         p = params(self)
         with world.lock:
             inst = instance_for(self, require(p, "InstanceArn"))
@@ -173,7 +172,7 @@ def install(world: World, control: Any) -> None:
             world.remove_instance(inst)
         return json_ok({})
 
-    def update_instance(self: SSOAdminResponse) -> Any:
+    def update_instance(self: direct.Call) -> Any:
         p = params(self)
         with world.lock:
             inst = managed_instance(self, require(p, "InstanceArn"), missing="not_found")
@@ -185,7 +184,7 @@ def install(world: World, control: Any) -> None:
     def provider_known(arn: str) -> bool:
         return any(pr["ApplicationProviderArn"] == arn for pr in APPLICATION_PROVIDERS)
 
-    def create_application(self: SSOAdminResponse) -> Any:
+    def create_application(self: direct.Call) -> Any:
         p = params(self)
         inst_arn = require(p, "InstanceArn")
         provider = require(p, "ApplicationProviderArn")
@@ -206,20 +205,20 @@ def install(world: World, control: Any) -> None:
             app.region = self.region
         return json_ok({"ApplicationArn": app.arn})
 
-    def describe_application(self: SSOAdminResponse) -> Any:
+    def describe_application(self: direct.Call) -> Any:
         p = params(self)
         with world.lock:
             app = application_for(self, require(p, "ApplicationArn"))
             return json_ok(app.describe())
 
-    def delete_application(self: SSOAdminResponse) -> Any:
+    def delete_application(self: direct.Call) -> Any:
         p = params(self)
         with world.lock:
             world.remove_application(application_for(self, require(p, "ApplicationArn")))
         return json_ok({})
 
     @paging.paged_handler(_bad_page)
-    def list_applications(self: SSOAdminResponse) -> Any:
+    def list_applications(self: direct.Call) -> Any:
         p = params(self)
         with world.lock:
             inst = managed_instance(self, require(p, "InstanceArn"))
@@ -241,7 +240,7 @@ def install(world: World, control: Any) -> None:
         data = world.store_data(inst)
         return pid in (data.users if ptype == "USER" else data.groups)
 
-    def create_application_assignment(self: SSOAdminResponse) -> Any:
+    def create_application_assignment(self: direct.Call) -> Any:
         p = params(self)
         ptype = require(p, "PrincipalType")
         pid = require(p, "PrincipalId")
@@ -255,7 +254,7 @@ def install(world: World, control: Any) -> None:
             app.assignments[(ptype, pid)] = None
         return json_ok({})
 
-    def delete_application_assignment(self: SSOAdminResponse) -> Any:
+    def delete_application_assignment(self: direct.Call) -> Any:
         p = params(self)
         with world.lock:
             app = application_for(self, require(p, "ApplicationArn"))
@@ -266,7 +265,7 @@ def install(world: World, control: Any) -> None:
         return json_ok({})
 
     @paging.paged_handler(_bad_page)
-    def list_application_assignments(self: SSOAdminResponse) -> Any:
+    def list_application_assignments(self: direct.Call) -> Any:
         p = params(self)
         with world.lock:
             app = application_for(self, require(p, "ApplicationArn"))
@@ -280,7 +279,7 @@ def install(world: World, control: Any) -> None:
         return json_ok(out)
 
     @paging.paged_handler(_bad_page)
-    def list_application_providers(self: SSOAdminResponse) -> Any:
+    def list_application_providers(self: direct.Call) -> Any:
         p = params(self)
         items, token = paging.page(APPLICATION_PROVIDERS, p.get("NextToken"), p.get("MaxResults"),
                                    maximum=100, default=100, scope=("ListApplicationProviders",))
@@ -289,7 +288,7 @@ def install(world: World, control: Any) -> None:
             out["NextToken"] = token
         return json_ok(out)
 
-    def describe_application_provider(self: SSOAdminResponse) -> Any:
+    def describe_application_provider(self: direct.Call) -> Any:
         p = params(self)
         arn = require(p, "ApplicationProviderArn")
         for pr in APPLICATION_PROVIDERS:
@@ -302,4 +301,4 @@ def install(world: World, control: Any) -> None:
                create_application_assignment, delete_application_assignment,
                list_application_assignments, list_application_providers,
                describe_application_provider):
-        setattr(SSOAdminResponse, fn.__name__, fn)
+        direct.register("sso-admin", direct.operation_name(fn.__name__), fn)

@@ -144,6 +144,19 @@ class Application:
         return out
 
 
+@dataclass(frozen=True)
+class AssumedSession:
+    """Temporary credentials AssumeRole issued, and whose they are."""
+
+    account: str
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: str
+    user_id: str
+    arn: str
+
+
 class World:
     """Everything the scenario holds that moto does not model, plus who may see what."""
 
@@ -159,7 +172,7 @@ class World:
         self.by_store: dict[str, Instance] = {}           # by identity store id
         self.apps: dict[str, Application] = {}            # by application ARN
         self.apps_by_instance: dict[str, list[Application]] = {}
-        self.access_keys: dict[str, str] = {}             # AssumeRole key -> account
+        self.sessions: dict[str, AssumedSession] = {}     # AssumeRole access key -> session
         self.lock = threading.RLock()                     # guards moto and the maps above
         self.load_seconds = 0.0
 
@@ -167,9 +180,9 @@ class World:
     def account_for_key(self, access_key: str | None) -> str:
         """Keys issued by AssumeRole belong to the role's account; any other is management's."""
         if access_key:
-            acct = self.access_keys.get(access_key)
-            if acct:
-                return acct
+            session = self.sessions.get(access_key)
+            if session is not None:
+                return session.account
         return self.management
 
     def role_check(self, role_arn: str) -> str | None:
