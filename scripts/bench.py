@@ -191,13 +191,13 @@ def analyse(spec: dict[str, Any], upload: bool = True) -> dict[str, Any]:
     chain_text = f"{why}" + (" + 2 S3 writes (dated reports side by side, then latest/ copies)" if upload else "")
 
     org = next(i["identity_store_id"] for i in instances if i["owner"] == mgmt)
-    # The same path as this implementation orders it (informational; src/collect at the
-    # time of writing): GetCallerIdentity, DescribeOrganization, the ListAccounts page that
-    # holds the management account (accounts are audited as pages arrive), its
-    # ListInstances, the organization store's users then groups in one unit, then each S3
-    # write one after another.
-    implementation_chain = 2 + page_of[mgmt] + 1 + pages(users[org], 100) + pages(groups[org], 100) + \
-        (2 * ARTIFACTS if upload else 0)
+    # The same path as this implementation orders it (informational; src/collect and
+    # src/sink at the time of writing): GetCallerIdentity; the ListAccounts pages up to
+    # the one that holds the management account (DescribeOrganization goes alongside the
+    # first); its ListInstances; the organization store's longest chain (its users, its
+    # groups and its applications are separate units); then three S3 steps (the dated
+    # objects side by side, the latest/ reports side by side, the latest/ summary).
+    implementation_chain = 1 + page_of[mgmt] + 1 + work(org) + (3 if upload else 0)
 
     return {
         "accounts": len(accounts), "audited": len(audited), "active": len(active),

@@ -79,16 +79,29 @@ pub async fn caller_identity(clients: &Clients, calls: &Calls) -> Result<CallerI
     sts::caller_identity(&clients.sts(), calls).await
 }
 
-/// One unit of work for the scheduler.
+/// One unit of work for the scheduler. A store's users and its groups are separate
+/// units: they are independent chains of pages, and at the end of a run the shorter
+/// chains leave fewer slots idle.
 enum Work {
     Account(Account),
-    Store {
+    Users {
+        instance: Instance,
+        session: AccountSession,
+    },
+    Groups {
         instance: Instance,
         session: AccountSession,
     },
     Applications {
         instance: Instance,
         session: AccountSession,
+    },
+    /// The assignments of one application: one unit per application, so an instance
+    /// with many applications is read in parallel rather than as one long chain.
+    Assignments {
+        instance: Instance,
+        session: AccountSession,
+        application: Application,
     },
     Members {
         instance: Instance,
@@ -101,9 +114,11 @@ impl Work {
     fn account_id(&self) -> &AccountId {
         match self {
             Work::Account(a) => &a.id,
-            Work::Store { session, .. } | Work::Applications { session, .. } | Work::Members { session, .. } => {
-                &session.account_id
-            }
+            Work::Users { session, .. }
+            | Work::Groups { session, .. }
+            | Work::Applications { session, .. }
+            | Work::Assignments { session, .. }
+            | Work::Members { session, .. } => &session.account_id,
         }
     }
 
@@ -111,7 +126,7 @@ impl Work {
     fn not_reached(&self) -> AccountError {
         let (stage, resource, region) = match self {
             Work::Account(_) => (Stage::ListInstances, String::new(), String::new()),
-            Work::Store { instance, .. } => (
+            Work::Users { instance, .. } | Work::Groups { instance, .. } => (
                 Stage::IdentityStore,
                 instance.identity_store_id.to_string(),
                 instance.region.clone(),
@@ -124,6 +139,13 @@ impl Work {
             Work::Applications { instance, .. } => {
                 (Stage::Applications, instance.arn.to_string(), instance.region.clone())
             }
+            Work::Assignments {
+                instance, application, ..
+            } => (
+                Stage::Applications,
+                application.arn.to_string(),
+                instance.region.clone(),
+            ),
         };
         let what = if resource.is_empty() {
             "the account".to_owned()
@@ -150,15 +172,24 @@ enum Outcome {
         result: Result<(AccountSession, Vec<Instance>), AccountError>,
         region_errors: Vec<AccountError>,
     },
-    Store {
+    Users {
         store: IdentityStoreId,
-        result: Result<(Vec<User>, Vec<Group>), AccountError>,
+        result: Result<Vec<User>, AccountError>,
+    },
+    Groups {
+        store: IdentityStoreId,
+        result: Result<Vec<Group>, AccountError>,
     },
     Applications {
         instance: Instance,
         session: AccountSession,
-        applications: Vec<Application>,
-        errors: Vec<AccountError>,
+        result: Result<Vec<Application>, AccountError>,
+    },
+    /// An application with its assignments.
+    Assignments {
+        instance: Instance,
+        session: AccountSession,
+        result: Result<Application, AccountError>,
     },
     Members {
         store: IdentityStoreId,
@@ -182,16 +213,21 @@ struct Context {
 /// Collects the inventory. Fails only when the organization cannot be read.
 pub async fn collect(clients: &Clients, calls: Arc<Calls>, plan: Plan) -> Result<Collected, CollectError> {
     let org_client = clients.organizations();
-    let management_account_id = organizations::management_account_id(&org_client, &calls, &plan.current_account_id)
-        .await
-        .map_err(CollectError::Organization)?;
-
-    // Accounts are listed page by page while the first ones are already being audited.
+    // Accounts are listed page by page while the first ones are already being audited;
+    // the listing starts at once, alongside DescribeOrganization.
     let (pages_tx, pages_rx) = mpsc::unbounded_channel();
     let lister = {
-        let (calls, caller) = (Arc::clone(&calls), plan.current_account_id.clone());
-        tokio::spawn(async move { organizations::stream_accounts(&org_client, &calls, &caller, &pages_tx).await })
+        let (client, calls, caller) = (org_client.clone(), Arc::clone(&calls), plan.current_account_id.clone());
+        tokio::spawn(async move { organizations::stream_accounts(&client, &calls, &caller, &pages_tx).await })
     };
+    let management_account_id =
+        match organizations::management_account_id(&org_client, &calls, &plan.current_account_id).await {
+            Ok(id) => id,
+            Err(err) => {
+                lister.abort();
+                return Err(CollectError::Organization(err));
+            }
+        };
     let context = Arc::new(Context {
         clients: clients.clone(),
         calls,
@@ -408,31 +444,48 @@ impl<'a> Scheduler<'a> {
                 }
                 self.sessions.insert(account_id, session);
             }
-            Outcome::Store { store, result } => match result {
-                Ok((users, groups)) => {
-                    let contents = inventory.stores.entry(store).or_default();
-                    contents.users = users;
-                    contents.groups = groups;
-                }
+            Outcome::Users { store, result } => match result {
+                Ok(users) => inventory.stores.entry(store).or_default().users = users,
+                Err(row) => inventory.errors.push(row),
+            },
+            Outcome::Groups { store, result } => match result {
+                Ok(groups) => inventory.stores.entry(store).or_default().groups = groups,
                 Err(row) => inventory.errors.push(row),
             },
             Outcome::Applications {
                 instance,
                 session,
-                applications,
-                errors,
+                result,
+            } => match result {
+                Ok(applications) => {
+                    for application in applications {
+                        self.followups.push_back(Work::Assignments {
+                            instance: instance.clone(),
+                            session: session.clone(),
+                            application,
+                        });
+                    }
+                }
+                Err(row) => inventory.errors.push(row),
+            },
+            Outcome::Assignments {
+                instance,
+                session,
+                result,
             } => {
-                inventory.errors.extend(errors);
-                let groups: BTreeSet<GroupId> = applications
-                    .iter()
-                    .flat_map(|a| &a.assignments)
-                    .filter(|a| a.principal_type == PrincipalType::Group)
-                    .map(|a| GroupId::from(a.principal_id.as_str()))
-                    .collect();
+                let application = match result {
+                    Ok(application) => application,
+                    Err(row) => return inventory.errors.push(row),
+                };
                 let queued = self
                     .pending_groups
                     .entry(instance.identity_store_id.clone())
                     .or_default();
+                let groups = application
+                    .assignments
+                    .iter()
+                    .filter(|a| a.principal_type == PrincipalType::Group)
+                    .map(|a| GroupId::from(a.principal_id.as_str()));
                 for group in groups {
                     if queued.insert(group.clone()) {
                         self.followups.push_back(Work::Members {
@@ -442,7 +495,7 @@ impl<'a> Scheduler<'a> {
                         });
                     }
                 }
-                inventory.applications.extend(applications);
+                inventory.applications.push(application);
             }
             Outcome::Members { store, group, result } => match result {
                 Ok(members) => {
@@ -529,7 +582,11 @@ fn reader_for(
 }
 
 fn queue_instance(queue: &mut VecDeque<Work>, instance: Instance, session: AccountSession) {
-    queue.push_back(Work::Store {
+    queue.push_back(Work::Users {
+        instance: instance.clone(),
+        session: session.clone(),
+    });
+    queue.push_back(Work::Groups {
         instance: instance.clone(),
         session: session.clone(),
     });
@@ -546,13 +603,25 @@ fn spawn_unit(context: &Arc<Context>, work: &Work) -> BoxedWork {
             let account = account.clone();
             Box::pin(async move { read_account(&context, account).await })
         }
-        Work::Store { instance, session } => {
+        Work::Users { instance, session } => {
             let (instance, session) = (instance.clone(), session.clone());
-            Box::pin(async move { read_store(&context, instance, session).await })
+            Box::pin(async move { read_users(&context, instance, session).await })
+        }
+        Work::Groups { instance, session } => {
+            let (instance, session) = (instance.clone(), session.clone());
+            Box::pin(async move { read_groups(&context, instance, session).await })
         }
         Work::Applications { instance, session } => {
             let (instance, session) = (instance.clone(), session.clone());
             Box::pin(async move { read_applications(&context, instance, session).await })
+        }
+        Work::Assignments {
+            instance,
+            session,
+            application,
+        } => {
+            let (instance, session, application) = (instance.clone(), session.clone(), application.clone());
+            Box::pin(async move { read_assignments(&context, instance, session, application).await })
         }
         Work::Members {
             instance,
@@ -700,70 +769,80 @@ async fn list_account_instances(
     (Ok(instances), errors)
 }
 
-async fn read_store(context: &Context, instance: Instance, session: AccountSession) -> Outcome {
+/// The error row of a store that could not be read (users or groups).
+fn store_error(instance: &Instance, session: &AccountSession, err: &CallError) -> AccountError {
+    error_row(
+        &session.account_id,
+        &instance.region,
+        Stage::IdentityStore,
+        instance.identity_store_id.to_string(),
+        err,
+    )
+}
+
+async fn read_users(context: &Context, instance: Instance, session: AccountSession) -> Outcome {
     let client = context.clients.identity_store(&session, &instance.region);
     let store = instance.identity_store_id.clone();
-    let fail = |err: CallError| Outcome::Store {
-        store: store.clone(),
-        result: Err(error_row(
-            &session.account_id,
-            &instance.region,
-            Stage::IdentityStore,
-            store.to_string(),
-            &err,
-        )),
-    };
-    let users = match identity_store::list_users(&client, &context.calls, &session, &store).await {
-        Ok(users) => users,
-        Err(err) => return fail(err),
-    };
-    let groups = match identity_store::list_groups(&client, &context.calls, &session, &store).await {
-        Ok(groups) => groups,
-        Err(err) => return fail(err),
-    };
-    Outcome::Store {
-        store: store.clone(),
-        result: Ok((users, groups)),
-    }
+    let result = identity_store::list_users(&client, &context.calls, &session, &store)
+        .await
+        .map_err(|err| store_error(&instance, &session, &err));
+    Outcome::Users { store, result }
+}
+
+async fn read_groups(context: &Context, instance: Instance, session: AccountSession) -> Outcome {
+    let client = context.clients.identity_store(&session, &instance.region);
+    let store = instance.identity_store_id.clone();
+    let result = identity_store::list_groups(&client, &context.calls, &session, &store)
+        .await
+        .map_err(|err| store_error(&instance, &session, &err));
+    Outcome::Groups { store, result }
 }
 
 async fn read_applications(context: &Context, instance: Instance, session: AccountSession) -> Outcome {
     let client = context.clients.sso_admin(&session, &instance.region);
-    let mut errors = Vec::new();
-    let mut applications = match sso_admin::list_applications(&client, &context.calls, &session, &instance.arn).await {
-        Ok(apps) => apps,
-        Err(err) => {
-            errors.push(error_row(
+    let result = sso_admin::list_applications(&client, &context.calls, &session, &instance.arn)
+        .await
+        .map_err(|err| {
+            error_row(
                 &session.account_id,
                 &instance.region,
                 Stage::Applications,
                 instance.arn.to_string(),
                 &err,
-            ));
-            Vec::new()
-        }
-    };
-    let mut kept = Vec::with_capacity(applications.len());
-    for mut application in applications.drain(..) {
+            )
+        });
+    Outcome::Applications {
+        instance,
+        session,
+        result,
+    }
+}
+
+async fn read_assignments(
+    context: &Context,
+    instance: Instance,
+    session: AccountSession,
+    mut application: Application,
+) -> Outcome {
+    let client = context.clients.sso_admin(&session, &instance.region);
+    let result =
         match sso_admin::list_application_assignments(&client, &context.calls, &session, &application.arn).await {
             Ok(assignments) => {
                 application.assignments = assignments;
-                kept.push(application);
+                Ok(application)
             }
-            Err(err) => errors.push(error_row(
+            Err(err) => Err(error_row(
                 &session.account_id,
                 &instance.region,
                 Stage::Applications,
                 application.arn.to_string(),
                 &err,
             )),
-        }
-    }
-    Outcome::Applications {
+        };
+    Outcome::Assignments {
         instance,
         session,
-        applications: kept,
-        errors,
+        result,
     }
 }
 

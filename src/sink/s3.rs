@@ -1,6 +1,7 @@
 //! The S3 sink: dated objects first, then the `latest/` copies.
 
 use aws_sdk_s3::primitives::ByteStream;
+use futures_util::future::try_join_all;
 
 use crate::collect::{CallError, Calls, Service};
 use crate::model::AccountId;
@@ -47,8 +48,10 @@ async fn put(
 }
 
 /// Writes every artifact at its dated key; only when all are written, the `latest/`
-/// copies (the summary last, so `latest/summary.json` names a run whose reports are all
-/// in place). A failure stops at once: `latest/` keeps pointing at the previous run.
+/// copies of the reports; the `latest/` summary last, so that `latest/summary.json`
+/// names a run whose reports are all in place. The writes of each of those three steps
+/// go side by side (three round trips, not one per object). A failure stops the next
+/// step: `latest/` keeps pointing at the previous run.
 pub async fn write_all(
     client: &aws_sdk_s3::Client,
     calls: &Calls,
@@ -56,12 +59,19 @@ pub async fn write_all(
     bucket: &str,
     artifacts: &[(Artifact, Keys)],
 ) -> Result<(), UploadError> {
-    for (artifact, keys) in artifacts {
-        put(client, calls, caller, bucket, &keys.dated, artifact).await?;
-    }
+    try_join_all(
+        artifacts
+            .iter()
+            .map(|(artifact, keys)| put(client, calls, caller, bucket, &keys.dated, artifact)),
+    )
+    .await?;
     let (summaries, reports): (Vec<_>, Vec<_>) = artifacts.iter().partition(|(a, _)| a.name == "summary");
-    for (artifact, keys) in reports.into_iter().chain(summaries) {
-        put(client, calls, caller, bucket, &keys.latest, artifact).await?;
+    for step in [reports, summaries] {
+        try_join_all(
+            step.into_iter()
+                .map(|(artifact, keys)| put(client, calls, caller, bucket, &keys.latest, artifact)),
+        )
+        .await?;
     }
     Ok(())
 }

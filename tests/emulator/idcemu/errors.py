@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 from xml.sax.saxutils import escape
 
+import orjson
 from werkzeug.exceptions import HTTPException
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -117,9 +118,11 @@ def fault_response(service: str, kind: str, head: bool = False,
     return json_error(code, status, msg)
 
 
-def json_ok(payload: dict[str, Any]) -> tuple[int, dict[str, str], str]:
-    """A 200 awsJson1_1 answer in the (status, headers, body) form moto's dispatcher takes."""
-    return 200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(payload)
+def json_ok(payload: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """A 200 awsJson1_1 answer as (status, headers, body). orjson: a page of 100 users
+    is about 40 KB of JSON, and the standard encoder spent more time on it than the
+    handler did."""
+    return 200, {"Content-Type": "application/x-amz-json-1.1"}, orjson.dumps(payload)
 
 
 class ServiceError(HTTPException):

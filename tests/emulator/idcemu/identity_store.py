@@ -40,27 +40,27 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v not in (None, [], {})}
 
 
+USER_OPTIONAL = ("UserName", "DisplayName", "NickName", "ProfileUrl", "Emails", "Addresses", "PhoneNumbers",
+                 "UserType", "Title", "PreferredLanguage", "Locale", "Timezone")
+
+
 def user_json(u: Any) -> dict[str, Any]:
-    out = {
+    """A user as ListUsers/DescribeUser answer it (empty members left out)."""
+    out: dict[str, Any] = {
         "IdentityStoreId": u.IdentityStoreId,
         "UserId": u.UserId,
         "UserArn": f"arn:{PARTITION}:identitystore:::user/{u.UserId}",
         "Revision": REVISION,
-        "UserName": u.UserName,
-        "Name": _clean(u.Name._asdict()) if u.Name else None,
-        "DisplayName": u.DisplayName,
-        "NickName": u.NickName,
-        "ProfileUrl": u.ProfileUrl,
-        "Emails": u.Emails,
-        "Addresses": u.Addresses,
-        "PhoneNumbers": u.PhoneNumbers,
-        "UserType": u.UserType,
-        "Title": u.Title,
-        "PreferredLanguage": u.PreferredLanguage,
-        "Locale": u.Locale,
-        "Timezone": u.Timezone,
     }
-    return _clean(out)
+    if u.Name:
+        name = {k: v for k, v in zip(u.Name._fields, u.Name) if v not in (None, [], {})}
+        if name:
+            out["Name"] = name
+    for key in USER_OPTIONAL:
+        value = getattr(u, key)
+        if value not in (None, [], {}):
+            out[key] = value
+    return out
 
 
 def group_json(g: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ calls a second and added milliseconds to every call.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -95,6 +96,10 @@ def serve(scenario_arg: str, port: int = 0, region: str = "us-east-1", verbose: 
 
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
     gateway, _, _ = build(scenario_arg)
+    # The scenario is millions of long-lived objects; without this every full collection
+    # would walk them all, in the middle of answering someone.
+    gc.collect()
+    gc.freeze()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
@@ -102,7 +107,7 @@ def serve(scenario_arg: str, port: int = 0, region: str = "us-east-1", verbose: 
     config = uvicorn.Config(application(gateway), loop="uvloop", http="httptools", lifespan="on",
                             access_log=verbose, log_level="info" if verbose else "warning",
                             timeout_keep_alive=KEEP_ALIVE_SECONDS, timeout_graceful_shutdown=2,
-                            server_header=False, date_header=False)
+                            server_header=False, date_header=False, proxy_headers=False)
     server = uvicorn.Server(config)
 
     # uvicorn handles SIGTERM and SIGINT itself: it stops accepting and lets the requests in
