@@ -12,7 +12,7 @@ use time::macros::format_description;
 use tokio::time::Instant;
 
 use crate::analysis;
-use crate::collect::{self, CallError, Calls, Clients, CollectError, Plan, RetryPolicy};
+use crate::collect::{self, CallError, Calls, Clients, CollectError, OrganizationReads, Plan, RetryPolicy};
 use crate::config::{Config, RegionSelection};
 use crate::event::RunRequest;
 use crate::report::{self, EncodeError, ErrorEntry, RunSummary};
@@ -80,6 +80,14 @@ pub async fn run_audit(
         options.stop_at,
     ));
 
+    // With the account known from the configuration, and room for three calls at once,
+    // the organization reads start alongside GetCallerIdentity; they are dropped
+    // (stopped) if the identity disagrees.
+    let early_reads = config
+        .current_account_id
+        .as_ref()
+        .filter(|_| config.max_concurrency >= 3)
+        .map(|account| OrganizationReads::start(clients, &calls, account, true));
     let caller = collect::caller_identity(clients, &calls)
         .await
         .map_err(RunError::Credentials)?;
@@ -107,8 +115,10 @@ pub async fn run_audit(
         stop_at: options.stop_at,
         run_id: run_id.clone(),
     };
+    let reads =
+        early_reads.unwrap_or_else(|| OrganizationReads::start(clients, &calls, &current, config.max_concurrency >= 2));
     // Boxed: the collect future is large and deeply nested.
-    let collected = Box::pin(collect::collect(clients, Arc::clone(&calls), plan)).await?;
+    let collected = Box::pin(collect::collect(clients, Arc::clone(&calls), plan, reads)).await?;
     let inventory = &collected.inventory;
 
     let instance_rows = analysis::instance_rows(inventory);
@@ -201,7 +211,15 @@ pub async fn run_audit(
             .collect();
         // Uploads keep retrying past the collection deadline: the margin is there for them.
         let upload_calls = Calls::new(RetryPolicy::uploads(), 0.0, None);
-        s3_sink::write_all(&clients.s3(), &upload_calls, &current, bucket, &with_keys).await?;
+        s3_sink::write_all(
+            &clients.s3(),
+            &upload_calls,
+            &current,
+            bucket,
+            &with_keys,
+            config.max_concurrency,
+        )
+        .await?;
         tracing::info!(phase = "write", bucket, prefix = %config.report_prefix, "reports uploaded");
     }
     Ok(summary)

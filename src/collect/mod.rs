@@ -210,24 +210,87 @@ struct Context {
     management_account_id: AccountId,
 }
 
-/// Collects the inventory. Fails only when the organization cannot be read.
-pub async fn collect(clients: &Clients, calls: Arc<Calls>, plan: Plan) -> Result<Collected, CollectError> {
-    let org_client = clients.organizations();
-    // Accounts are listed page by page while the first ones are already being audited;
-    // the listing starts at once, alongside DescribeOrganization.
-    let (pages_tx, pages_rx) = mpsc::unbounded_channel();
-    let lister = {
-        let (client, calls, caller) = (org_client.clone(), Arc::clone(&calls), plan.current_account_id.clone());
-        tokio::spawn(async move { organizations::stream_accounts(&client, &calls, &caller, &pages_tx).await })
-    };
-    let management_account_id =
-        match organizations::management_account_id(&org_client, &calls, &plan.current_account_id).await {
-            Ok(id) => id,
-            Err(err) => {
-                lister.abort();
-                return Err(CollectError::Organization(err));
-            }
+type AccountPages = mpsc::UnboundedReceiver<Result<Vec<Account>, CallError>>;
+
+/// The organization reads that open a run, started as early as possible: the account
+/// listing (sent page by page) and DescribeOrganization, side by side when the run's
+/// concurrency allows two calls at once. Dropping it stops both (for instance when the
+/// caller's identity turns out to be the wrong account).
+pub struct OrganizationReads {
+    client: aws_sdk_organizations::Client,
+    calls: Arc<Calls>,
+    caller: AccountId,
+    management: tokio::task::JoinHandle<Result<AccountId, CallError>>,
+    listing: Option<(tokio::task::JoinHandle<()>, AccountPages)>,
+}
+
+impl OrganizationReads {
+    /// Starts DescribeOrganization as `caller` (the account whose credentials the run
+    /// has), and the listing too when `side_by_side`.
+    pub fn start(clients: &Clients, calls: &Arc<Calls>, caller: &AccountId, side_by_side: bool) -> Self {
+        let client = clients.organizations();
+        let management = {
+            let (client, calls, caller) = (client.clone(), Arc::clone(calls), caller.clone());
+            tokio::spawn(async move { organizations::management_account_id(&client, &calls, &caller).await })
         };
+        let mut reads = OrganizationReads {
+            client,
+            calls: Arc::clone(calls),
+            caller: caller.clone(),
+            management,
+            listing: None,
+        };
+        if side_by_side {
+            reads.pages();
+        }
+        reads
+    }
+
+    /// The pages of accounts, the listing started now if it has not been.
+    fn pages(&mut self) -> &mut AccountPages {
+        let (client, calls, caller) = (&self.client, &self.calls, &self.caller);
+        let (_, pages) = self.listing.get_or_insert_with(|| {
+            let (pages_tx, pages) = mpsc::unbounded_channel();
+            let (client, calls, caller) = (client.clone(), Arc::clone(calls), caller.clone());
+            let lister = tokio::spawn(async move {
+                organizations::stream_accounts(&client, &calls, &caller, &pages_tx).await;
+            });
+            (lister, pages)
+        });
+        pages
+    }
+}
+
+impl Drop for OrganizationReads {
+    fn drop(&mut self) {
+        self.management.abort();
+        if let Some((lister, _)) = &self.listing {
+            lister.abort();
+        }
+    }
+}
+
+/// Collects the inventory from the organization reads started for the plan's account.
+/// Fails only when the organization cannot be read.
+pub async fn collect(
+    clients: &Clients,
+    calls: Arc<Calls>,
+    plan: Plan,
+    mut reads: OrganizationReads,
+) -> Result<Collected, CollectError> {
+    let management_account_id = match (&mut reads.management).await {
+        Ok(result) => result.map_err(CollectError::Organization)?,
+        Err(join) => {
+            return Err(CollectError::Organization(CallError {
+                service: Service::Organizations.as_str(),
+                operation: "DescribeOrganization",
+                kind: call::FailureKind::Transient,
+                code: "InternalError".into(),
+                message: format!("the read stopped: {join}"),
+                attempts: 1,
+            }));
+        }
+    };
     let context = Arc::new(Context {
         clients: clients.clone(),
         calls,
@@ -241,8 +304,8 @@ pub async fn collect(clients: &Clients, calls: Arc<Calls>, plan: Plan) -> Result
             ..Default::default()
         },
     );
-    let result = scheduler.run(pages_rx).await;
-    lister.abort();
+    let result = scheduler.run(reads.pages()).await;
+    drop(reads);
     result.map_err(CollectError::Organization)?;
     Ok(scheduler.finish())
 }
@@ -288,7 +351,7 @@ impl<'a> Scheduler<'a> {
     /// the account listing fails.
     async fn run(
         &mut self,
-        mut pages: mpsc::UnboundedReceiver<Result<Vec<Account>, CallError>>,
+        pages: &mut mpsc::UnboundedReceiver<Result<Vec<Account>, CallError>>,
     ) -> Result<(), CallError> {
         let mut listing = true;
         loop {

@@ -1,7 +1,7 @@
 //! The S3 sink: dated objects first, then the `latest/` copies.
 
 use aws_sdk_s3::primitives::ByteStream;
-use futures_util::future::try_join_all;
+use futures_util::{StreamExt, stream};
 
 use crate::collect::{CallError, Calls, Service};
 use crate::model::AccountId;
@@ -49,29 +49,29 @@ async fn put(
 
 /// Writes every artifact at its dated key; only when all are written, the `latest/`
 /// copies of the reports; the `latest/` summary last, so that `latest/summary.json`
-/// names a run whose reports are all in place. The writes of each of those three steps
-/// go side by side (three round trips, not one per object). A failure stops the next
-/// step: `latest/` keeps pointing at the previous run.
+/// names a run whose reports are all in place. Within each of those three steps the
+/// writes go side by side, at most `width` at once (the run's MAX_CONCURRENCY). A failure
+/// stops before the next step: `latest/` keeps pointing at the previous run.
 pub async fn write_all(
     client: &aws_sdk_s3::Client,
     calls: &Calls,
     caller: &AccountId,
     bucket: &str,
     artifacts: &[(Artifact, Keys)],
+    width: usize,
 ) -> Result<(), UploadError> {
-    try_join_all(
-        artifacts
-            .iter()
-            .map(|(artifact, keys)| put(client, calls, caller, bucket, &keys.dated, artifact)),
-    )
-    .await?;
     let (summaries, reports): (Vec<_>, Vec<_>) = artifacts.iter().partition(|(a, _)| a.name == "summary");
-    for step in [reports, summaries] {
-        try_join_all(
-            step.into_iter()
-                .map(|(artifact, keys)| put(client, calls, caller, bucket, &keys.latest, artifact)),
-        )
-        .await?;
+    let dated = artifacts.iter().map(|(artifact, keys)| (artifact, &keys.dated));
+    let latest_reports = reports.into_iter().map(|(artifact, keys)| (artifact, &keys.latest));
+    let latest_summary = summaries.into_iter().map(|(artifact, keys)| (artifact, &keys.latest));
+    let steps: [Vec<(&Artifact, &String)>; 3] = [dated.collect(), latest_reports.collect(), latest_summary.collect()];
+    for step in steps {
+        let mut puts = stream::iter(step)
+            .map(|(artifact, key)| put(client, calls, caller, bucket, key, artifact))
+            .buffer_unordered(width.max(1));
+        while let Some(result) = puts.next().await {
+            result?;
+        }
     }
     Ok(())
 }
