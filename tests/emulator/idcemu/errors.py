@@ -2,8 +2,9 @@
 
 The JSON services (sso-admin, identitystore, organizations) answer awsJson1_1 errors with
 `__type` and `Message`; STS answers query-protocol XML; S3 answers its REST-XML `<Error>`.
-`ServiceError` is raised from handlers registered on moto's response classes (moto turns a
-werkzeug HTTPException into the response); `fault_response` builds the raw triple the
+`ServiceError` is raised from the emulator's handlers: the gateway turns it into the
+answer for the ones it calls directly (`direct.answer`), moto's dispatcher for the checks
+patched into moto (a werkzeug HTTPException); `fault_response` builds the raw triple the
 gateway sends for injected faults and for checks made before moto sees the request.
 """
 

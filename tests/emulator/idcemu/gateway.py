@@ -18,8 +18,6 @@ import io
 import json
 import logging
 import re
-import time
-from http import HTTPStatus
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
@@ -33,7 +31,6 @@ SIGNING_SERVICE = {"sso": "sso-admin", "identitystore": "identitystore", "organi
                    "sts": "sts", "s3": "s3"}
 CREDENTIAL_RE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 
-StartResponse = Callable[..., Any]
 Triple = tuple[int, list[tuple[str, str]], bytes]
 
 
@@ -141,10 +138,10 @@ class Pending:
 
 
 class Gateway:
-    """Answers a request in two steps, so that a server can hold it for the injected
-    latency without tying up a thread: `admit` (classify, count, pick the latency), then,
-    once the delay has passed, `answer` (faults, rate limit, the handler). `__call__` is
-    the same as a plain WSGI application (sleeping in the caller's thread)."""
+    """Answers a request in two steps, so that the server (`asgi`) can hold it for the
+    injected latency without tying up a thread: `admit` (classify, count, pick the
+    latency), then, once the delay has passed, `answer` (faults, rate limit, the handler).
+    The admin API is `admin`."""
 
     def __init__(self, world: World, control: Control, moto_app: Callable[..., Iterable[bytes]],
                  default_region: str = "us-east-1"):
@@ -152,14 +149,6 @@ class Gateway:
         self.control = control
         self.moto_app = moto_app
         self.default_region = default_region
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if is_admin(environ):
-            return self.send(start_response, *self.admin(environ))
-        pending = self.admit(environ)
-        if pending.delay_s:
-            time.sleep(pending.delay_s)
-        return self.send(start_response, *self.answer(pending))
 
     def classify(self, environ: dict[str, Any]) -> tuple[str, str, str | None, str, dict[str, list[str]]]:
         """(service, operation, access key, Region, form fields of a query-protocol body)."""
@@ -242,16 +231,6 @@ class Gateway:
                 if close:
                     close()
         return captured.get("status", 500), captured.get("headers", []), b"".join(chunks)
-
-    @staticmethod
-    def send(start_response: StartResponse, status: int, headers: list[tuple[str, str]],
-             body: bytes) -> Iterable[bytes]:
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:
-            reason = "Unknown"
-        start_response(f"{status} {reason}", with_length(headers, body))
-        return [body]
 
     # ---- admin API ------------------------------------------------------------------
     def admin(self, environ: dict[str, Any]) -> Triple:
