@@ -2,7 +2,7 @@
 //!
 //! Identity Center has no nested groups, so one level of expansion is complete.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::model::IdentityStoreId;
 use crate::model::{Application, GroupId, Instance, InstanceArn, PrincipalType, StoreContents, User, UserId};

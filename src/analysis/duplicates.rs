@@ -4,7 +4,10 @@
 //! exist across stores. Emails are compared trimmed and lower-cased; every email of a
 //! user counts; a store seen through many accounts is still one store.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+
+use foldhash::HashMap;
 
 use crate::model::{AccountId, IdentityStoreId, Instance, StoreContents};
 
@@ -21,17 +24,27 @@ pub struct DuplicateRow {
     pub owner_account_ids: Vec<AccountId>,
 }
 
-/// Trims and lower-cases an email; `None` when nothing is left.
-pub fn normalize_email(email: &str) -> Option<String> {
+/// Trims and lower-cases an email; `None` when nothing is left. Borrows when the email
+/// is already in that form (the usual case), so most emails are not copied.
+pub fn normalize_email(email: &str) -> Option<Cow<'_, str>> {
     let trimmed = email.trim();
-    (!trimmed.is_empty()).then(|| trimmed.to_lowercase())
+    if trimmed.is_empty() {
+        return None;
+    }
+    let normal = trimmed.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase());
+    Some(if normal {
+        Cow::Borrowed(trimmed)
+    } else {
+        Cow::Owned(trimmed.to_lowercase())
+    })
 }
 
 /// Every email present in two or more distinct stores, sorted by email.
 /// `instances` gives each store's owner account.
 ///
-/// Works on one flat, sorted list of (email, store, user name) entries rather than a map
-/// of maps: with 100,000 users, per-email tree nodes cost more memory than the users.
+/// Works on one flat list of (email, store, user name) entries rather than a map of
+/// maps: with 100,000 users, per-email tree nodes cost more memory than the users. A
+/// hash pass finds the emails held by two or more stores; only their entries are sorted.
 pub fn duplicated_users<'a>(
     stores: &BTreeMap<IdentityStoreId, StoreContents>,
     instances: impl IntoIterator<Item = &'a Instance>,
@@ -40,7 +53,7 @@ pub fn duplicated_users<'a>(
         .into_iter()
         .map(|i| (&i.identity_store_id, &i.owner_account_id))
         .collect();
-    let mut entries: Vec<(String, &IdentityStoreId, &str)> = stores
+    let entries: Vec<(Cow<'_, str>, &IdentityStoreId, &str)> = stores
         .iter()
         .flat_map(|(store_id, contents)| {
             contents.users.iter().flat_map(move |user| {
@@ -51,24 +64,35 @@ pub fn duplicated_users<'a>(
             })
         })
         .collect();
-    entries.sort_unstable();
-    entries.dedup();
-    entries
+    // Per email: the first store seen, and whether another store holds it too.
+    let mut first_store: HashMap<&str, (&IdentityStoreId, bool)> =
+        HashMap::with_capacity_and_hasher(entries.len(), Default::default());
+    for (email, store_id, _) in &entries {
+        first_store
+            .entry(email.as_ref())
+            .and_modify(|(first, shared)| *shared |= *first != *store_id)
+            .or_insert((*store_id, false));
+    }
+    let mut shared: Vec<&(Cow<'_, str>, &IdentityStoreId, &str)> = entries
+        .iter()
+        .filter(|(email, _, _)| first_store.get(email.as_ref()).is_some_and(|(_, shared)| *shared))
+        .collect();
+    drop(first_store);
+    shared.sort_unstable();
+    shared.dedup();
+    shared
         .chunk_by(|a, b| a.0 == b.0)
-        .filter_map(|same_email| {
+        .map(|same_email| {
             let store_ids: BTreeSet<&IdentityStoreId> = same_email.iter().map(|e| e.1).collect();
-            if store_ids.len() < 2 {
-                return None;
-            }
             let user_names: BTreeSet<&str> = same_email.iter().map(|e| e.2).collect();
             let owner_account_ids: BTreeSet<&AccountId> =
                 store_ids.iter().filter_map(|s| owners.get(*s).copied()).collect();
-            Some(DuplicateRow {
-                email: same_email[0].0.clone(),
+            DuplicateRow {
+                email: same_email[0].0.clone().into_owned(),
                 store_ids: store_ids.into_iter().cloned().collect(),
                 user_names: user_names.into_iter().map(str::to_owned).collect(),
                 owner_account_ids: owner_account_ids.into_iter().cloned().collect(),
-            })
+            }
         })
         .collect()
 }
@@ -209,6 +233,16 @@ mod tests {
         assert_eq!(emails, vec!["bob@x.com", "two@x.com"]);
         assert_eq!(rows[0].user_names, vec!["a", "a2", "b"]);
         assert!(rows[0].owner_account_ids.is_empty());
+    }
+
+    #[test]
+    fn emails_already_normal_are_borrowed() {
+        assert!(matches!(
+            normalize_email(" bob@x.com"),
+            Some(Cow::Borrowed("bob@x.com"))
+        ));
+        assert!(matches!(normalize_email("Bob@x.com"), Some(Cow::Owned(_))));
+        assert!(matches!(normalize_email("élodie@x.fr"), Some(Cow::Owned(_))));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 pub mod cells;
 pub mod summary;
 
+use std::borrow::Cow;
+
 use crate::analysis::{AssignmentRow, DuplicateRow, InstanceRow};
 use crate::model::AccountError;
 
@@ -33,11 +35,13 @@ pub struct EncodeError {
     pub source: csv::Error,
 }
 
-/// Writes a header and rows of cells, neutralising each cell.
-fn encode<'a, I, R>(report: &'static str, header: &[&str], rows: I) -> Result<Report, EncodeError>
+/// Writes a header and rows of cells, neutralising each cell. Cells are borrowed where
+/// they can be: encoding copies each one once, into the CSV body.
+fn encode<I, R, C>(report: &'static str, header: &[&str], rows: I) -> Result<Report, EncodeError>
 where
     I: IntoIterator<Item = R>,
-    R: IntoIterator<Item = &'a str>,
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
 {
     let wrap = |source| EncodeError { report, source };
     let mut writer = csv::WriterBuilder::new()
@@ -45,9 +49,10 @@ where
         .from_writer(Vec::new());
     writer.write_record(header).map_err(wrap)?;
     for row in rows {
-        writer
-            .write_record(row.into_iter().map(|cell| neutralize(cell).into_owned()))
-            .map_err(wrap)?;
+        for cell in row {
+            writer.write_field(neutralize(cell.as_ref()).as_bytes()).map_err(wrap)?;
+        }
+        writer.write_record(None::<&[u8]>).map_err(wrap)?;
     }
     let body = writer
         .into_inner()
@@ -97,22 +102,18 @@ pub fn duplicated_users_csv(rows: &[DuplicateRow]) -> Result<Report, EncodeError
         "UserNames",
         "OwnerAccountIds",
     ];
-    let owned: Vec<[String; 5]> = rows
-        .iter()
-        .map(|r| {
-            [
-                r.email.clone(),
-                join(r.store_ids.iter().map(|s| s.as_str())),
-                r.store_ids.len().to_string(),
-                join(r.user_names.iter().map(String::as_str)),
-                join(r.owner_account_ids.iter().map(|a| a.as_str())),
-            ]
-        })
-        .collect();
     encode(
         DUPLICATED_USERS,
         &header,
-        owned.iter().map(|r| r.iter().map(String::as_str)),
+        rows.iter().map(|r| {
+            [
+                Cow::Borrowed(r.email.as_str()),
+                Cow::Owned(join(r.store_ids.iter().map(|s| s.as_str()))),
+                Cow::Owned(r.store_ids.len().to_string()),
+                Cow::Owned(join(r.user_names.iter().map(String::as_str))),
+                Cow::Owned(join(r.owner_account_ids.iter().map(|a| a.as_str()))),
+            ]
+        }),
     )
 }
 
@@ -136,31 +137,29 @@ pub fn assignments_csv(rows: &[AssignmentRow<'_>]) -> Result<Report, EncodeError
     encode(
         APPLICATION_ASSIGNMENTS,
         &header,
-        rows.iter()
-            .map(|r| {
-                let i = r.instance;
-                let p = r.principal.as_ref();
-                let u = r.user.as_ref();
-                let user = u.and_then(|u| u.user);
-                [
-                    r.instance_arn.as_str().to_owned(),
-                    i.map_or(String::new(), |i| i.identity_store_id.to_string()),
-                    i.map_or(String::new(), |i| i.owner_account_id.to_string()),
-                    i.map_or(String::new(), |i| i.region.clone()),
-                    r.application.arn.to_string(),
-                    r.application.name.clone(),
-                    r.application.status.clone(),
-                    p.map_or(String::new(), |p| p.principal_type.as_str().to_owned()),
-                    p.map_or(String::new(), |p| p.principal_id.to_owned()),
-                    p.map_or(String::new(), |p| p.name.to_owned()),
-                    u.map_or(String::new(), |u| u.user_id.to_owned()),
-                    user.map_or(String::new(), |u| u.user_name.clone()),
-                    user.map_or(String::new(), |u| join(u.emails.iter().map(|e| e.trim()))),
-                ]
-            })
-            .collect::<Vec<_>>()
-            .iter()
-            .map(|r| r.iter().map(String::as_str)),
+        rows.iter().map(|r| {
+            let i = r.instance;
+            let p = r.principal.as_ref();
+            let u = r.user.as_ref();
+            let user = u.and_then(|u| u.user);
+            [
+                Cow::Borrowed(r.instance_arn.as_str()),
+                text(i.map(|i| i.identity_store_id.as_str())),
+                text(i.map(|i| i.owner_account_id.as_str())),
+                text(i.map(|i| i.region.as_str())),
+                Cow::Borrowed(r.application.arn.as_str()),
+                Cow::Borrowed(r.application.name.as_str()),
+                Cow::Borrowed(r.application.status.as_str()),
+                text(p.map(|p| p.principal_type.as_str())),
+                text(p.map(|p| p.principal_id)),
+                text(p.map(|p| p.name)),
+                text(u.map(|u| u.user_id)),
+                text(user.map(|u| u.user_name.as_str())),
+                user.map_or(Cow::Borrowed(""), |u| {
+                    Cow::Owned(join(u.emails.iter().map(|e| e.trim())))
+                }),
+            ]
+        }),
     )
 }
 
@@ -180,6 +179,11 @@ pub fn account_errors_csv(errors: &[AccountError]) -> Result<Report, EncodeError
             ]
         }),
     )
+}
+
+/// An optional cell: empty when absent.
+fn text(cell: Option<&str>) -> Cow<'_, str> {
+    Cow::Borrowed(cell.unwrap_or(""))
 }
 
 /// Joins values the way the blog does: `", "`.

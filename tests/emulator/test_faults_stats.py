@@ -111,6 +111,21 @@ def test_latency(blog):
     assert time.perf_counter() - t0 < 0.3
 
 
+def test_latency_holds_fault_answers_too(blog):
+    blog.set_faults({"faults": [
+        {"service": "sso-admin", "operation": "ListInstances", "kind": "latency", "latency_ms": 300},
+        {"service": "sso-admin", "operation": "ListInstances", "kind": "access_denied"}]})
+    blog.reset_stats()
+    t0 = time.perf_counter()
+    with pytest.raises(ClientError) as caught:
+        blog.client("sso-admin").list_instances()
+    assert time.perf_counter() - t0 >= 0.3
+    assert error_code(caught.value) == "AccessDeniedException"
+    stats = blog.stats()
+    assert stats["by_status"] == {"400": 1} and stats["in_flight"] == 0
+    assert stats["request_seconds"] >= 0.29
+
+
 def test_rate_limit_per_account_and_service(blog):
     blog.set_faults({"faults": [], "rate_limit": {"rps": 2, "burst": 3, "services": ["sso-admin"]}})
     blog.reset_stats()

@@ -121,10 +121,11 @@ class Pending:
     """An admitted AWS request: who asks for what, when it arrived, how long to hold it."""
 
     __slots__ = ("environ", "service", "operation", "account", "access_key", "region", "form", "started",
-                 "delay_s", "head")
+                 "delay_s", "due", "head")
 
     def __init__(self, environ: dict[str, Any], service: str, operation: str, account: str,
-                 access_key: str | None, region: str, form: dict[str, list[str]], started: float, delay_s: float):
+                 access_key: str | None, region: str, form: dict[str, list[str]], started: float, delay_s: float,
+                 due: float):
         self.environ = environ
         self.access_key = access_key
         self.service = service
@@ -134,6 +135,8 @@ class Pending:
         self.form = form
         self.started = started
         self.delay_s = delay_s
+        # When the answer is due: the injected latency after the request arrived.
+        self.due = due
         self.head = environ.get("REQUEST_METHOD") == "HEAD"
 
 
@@ -177,36 +180,47 @@ class Gateway:
             operation = (form.get("Action") or ["Unknown"])[0]
         return service, operation, access_key, region, form
 
-    def admit(self, environ: dict[str, Any]) -> Pending:
+    def admit(self, environ: dict[str, Any], arrived: float | None = None) -> Pending:
+        """Counts a request in and decides its latency; `arrived` (monotonic) is when the
+        front received it, the admission time if not given."""
         service, operation, access_key, region, form = self.classify(environ)
         account = self.world.account_for_key(access_key)
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
         started = self.control.begin(service, operation, account)
         delay_ms = self.control.latency_ms(service, operation, account)
-        return Pending(environ, service, operation, account, access_key, region, form, started, delay_ms / 1000.0)
+        delay_s = delay_ms / 1000.0
+        due = (started if arrived is None else min(arrived, started)) + delay_s
+        return Pending(environ, service, operation, account, access_key, region, form, started, delay_s, due)
 
     def answer(self, p: Pending) -> Triple:
-        control = self.control
+        """Handles an admitted request and counts it answered."""
         status = 500
         try:
-            kind = control.error_fault(p.service, p.operation, p.account)
-            if kind:
-                result = errors.fault_response(p.service, kind, head=p.head)
-            elif control.rate_limited(p.service, p.account):
-                result = errors.fault_response(p.service, "throttle", head=p.head)
-            else:
-                handler = direct.handler_for(p.service, p.operation)
-                if handler is not None:
-                    call = direct.Call(p.service, p.operation, p.account, p.region, _read_body(p.environ), p.form,
-                                       p.access_key)
-                    with self.world.lock:
-                        result = direct.answer(handler, call)
-                else:
-                    result = self.call_moto(p.environ)
+            result = self.handle(p)
             status = result[0]
             return result
         finally:
-            control.end(p.account, status, p.started)
+            self.finish(p, status)
+
+    def handle(self, p: Pending) -> Triple:
+        """The answer to an admitted request (faults first); it is not counted answered
+        until `finish`."""
+        control = self.control
+        kind = control.error_fault(p.service, p.operation, p.account)
+        if kind:
+            return errors.fault_response(p.service, kind, head=p.head)
+        if control.rate_limited(p.service, p.account):
+            return errors.fault_response(p.service, "throttle", head=p.head)
+        handler = direct.handler_for(p.service, p.operation)
+        if handler is None:
+            return self.call_moto(p.environ)
+        call = direct.Call(p.service, p.operation, p.account, p.region, _read_body(p.environ), p.form, p.access_key)
+        with self.world.lock:
+            return direct.answer(handler, call)
+
+    def finish(self, p: Pending, status: int) -> None:
+        """Counts an admitted request answered (its answer is about to be sent)."""
+        self.control.end(p.account, status, p.started)
 
     def abandon(self, p: Pending) -> None:
         """The request was dropped while held (client gone, server stopping)."""
