@@ -1,11 +1,11 @@
 """The HTTP front of the emulator: an ASGI application around the gateway.
 
 It runs on one event loop (uvicorn, HTTP/1.1 with keep-alive): each request is turned into
-a WSGI environ, admitted by the gateway, held for its injected latency with
-`asyncio.sleep` (no thread waits, so any number of callers overlap exactly as they would
-against AWS) and then answered. The answer itself is computed on the loop, one request at
-a time, which is also what moto's lock required; the emulator's own handlers take well
-under a millisecond, so the loop is not what limits a client.
+a WSGI environ, admitted by the gateway and answered. The answer is computed on the loop,
+one request at a time, which is also what moto's lock required. With injected latency the
+answer is computed on arrival and sent once the latency, counted from arrival, has passed,
+with `asyncio.sleep` (no thread waits, so any number of callers overlap exactly as they
+would against AWS, and the emulator's own handling time is inside the latency).
 """
 
 from __future__ import annotations
