@@ -85,26 +85,23 @@ def application(gateway: Gateway) -> Callable[[dict[str, Any], Receive, Send], A
             status, headers, body = gateway.admin(environ)
         else:
             pending = gateway.admit(environ, arrived)
-            if not pending.delay_s:
-                status, headers, body = gateway.answer(pending)
-            else:
-                # The answer is computed on arrival and sent when the injected latency,
-                # counted from arrival, has passed: the emulator's own handling time is
-                # inside the latency (as a service's work is inside an AWS round trip),
-                # and answers falling due together are not computed one after another.
-                status = 500
-                try:
-                    status, headers, body = gateway.handle(pending)
-                    wait = pending.due - time.monotonic()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                except asyncio.CancelledError:
-                    gateway.abandon(pending)
-                    raise
-                except BaseException:
-                    gateway.finish(pending, status)
-                    raise
+            # The answer is computed on arrival and sent when the injected latency, counted
+            # from arrival, has passed: the emulator's own handling time is inside the
+            # latency (as a service's work is inside an AWS round trip), and answers
+            # falling due together are not computed one after another.
+            status = 500
+            try:
+                status, headers, body = gateway.handle(pending)
+                wait = pending.due - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            except asyncio.CancelledError:
+                gateway.abandon(pending)
+                raise
+            except BaseException:
                 gateway.finish(pending, status)
+                raise
+            gateway.finish(pending, status)
         head = scope["method"] == "HEAD"
         await send({"type": "http.response.start", "status": status,
                     "headers": [(k.encode("latin-1"), str(v).encode("latin-1"))

@@ -118,14 +118,13 @@ def s3_operation(method: str, path: str, query: str, environ: dict[str, Any]) ->
 
 
 class Pending:
-    """An admitted AWS request: who asks for what, when it arrived, how long to hold it."""
+    """An admitted AWS request: who asks for what, when it arrived, when its answer is due."""
 
     __slots__ = ("environ", "service", "operation", "account", "access_key", "region", "form", "started",
-                 "delay_s", "due", "head")
+                 "due", "head")
 
     def __init__(self, environ: dict[str, Any], service: str, operation: str, account: str,
-                 access_key: str | None, region: str, form: dict[str, list[str]], started: float, delay_s: float,
-                 due: float):
+                 access_key: str | None, region: str, form: dict[str, list[str]], started: float, due: float):
         self.environ = environ
         self.access_key = access_key
         self.service = service
@@ -134,17 +133,16 @@ class Pending:
         self.region = region
         self.form = form
         self.started = started
-        self.delay_s = delay_s
         # When the answer is due: the injected latency after the request arrived.
         self.due = due
         self.head = environ.get("REQUEST_METHOD") == "HEAD"
 
 
 class Gateway:
-    """Answers a request in two steps, so that the server (`asgi`) can hold it for the
-    injected latency without tying up a thread: `admit` (classify, count, pick the
-    latency), then, once the delay has passed, `answer` (faults, rate limit, the handler).
-    The admin API is `admin`."""
+    """Answers a request in steps, so that the server (`asgi`) can hold the answer for the
+    injected latency without tying up a thread: `admit` (classify, count, set when the
+    answer is due), `handle` (faults, rate limit, the handler), then `finish` when the
+    answer goes out (or `abandon` if the caller left). The admin API is `admin`."""
 
     def __init__(self, world: World, control: Control, moto_app: Callable[..., Iterable[bytes]],
                  default_region: str = "us-east-1"):
@@ -188,19 +186,8 @@ class Gateway:
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
         started = self.control.begin(service, operation, account)
         delay_ms = self.control.latency_ms(service, operation, account)
-        delay_s = delay_ms / 1000.0
-        due = (started if arrived is None else min(arrived, started)) + delay_s
-        return Pending(environ, service, operation, account, access_key, region, form, started, delay_s, due)
-
-    def answer(self, p: Pending) -> Triple:
-        """Handles an admitted request and counts it answered."""
-        status = 500
-        try:
-            result = self.handle(p)
-            status = result[0]
-            return result
-        finally:
-            self.finish(p, status)
+        due = (started if arrived is None else min(arrived, started)) + delay_ms / 1000.0
+        return Pending(environ, service, operation, account, access_key, region, form, started, due)
 
     def handle(self, p: Pending) -> Triple:
         """The answer to an admitted request (faults first); it is not counted answered
