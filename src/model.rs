@@ -61,6 +61,10 @@ string_id!(
     /// An identity store group id.
     GroupId
 );
+string_id!(
+    /// A permission set ARN (`arn:aws:sso:::permissionSet/ssoins-.../ps-...`).
+    PermissionSetArn
+);
 
 /// Whether an account id has the shape AWS uses: exactly 12 ASCII digits.
 pub fn is_account_id(value: &str) -> bool {
@@ -115,6 +119,35 @@ pub struct Instance {
     pub status: String,
 }
 
+/// Whether a user may sign in, as the identity store says (`UserStatus`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum UserStatus {
+    Enabled,
+    Disabled,
+    /// A value this version does not know, kept as the store sent it.
+    Other(Box<str>),
+}
+
+impl UserStatus {
+    /// From the API's value.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "ENABLED" => UserStatus::Enabled,
+            "DISABLED" => UserStatus::Disabled,
+            other => UserStatus::Other(other.into()),
+        }
+    }
+
+    /// The value written in reports (as the API spells it).
+    pub fn as_str(&self) -> &str {
+        match self {
+            UserStatus::Enabled => "ENABLED",
+            UserStatus::Disabled => "DISABLED",
+            UserStatus::Other(value) => value,
+        }
+    }
+}
+
 /// A user of an identity store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
@@ -122,6 +155,15 @@ pub struct User {
     pub user_name: String,
     /// Every email the user has, as stored (not normalised).
     pub emails: Vec<String>,
+    /// `None` where the store does not say.
+    pub status: Option<UserStatus>,
+}
+
+impl User {
+    /// Whether the store says the user is disabled.
+    pub fn is_disabled(&self) -> bool {
+        self.status == Some(UserStatus::Disabled)
+    }
 }
 
 /// A group of an identity store.
@@ -136,7 +178,9 @@ pub struct Group {
 pub struct StoreContents {
     pub users: Vec<User>,
     pub groups: Vec<Group>,
-    /// Members of the groups that some application assignment names.
+    /// Members of the groups that some assignment names. An assigned group missing
+    /// here is one whose members could not be read (an `account_errors` row says why),
+    /// never to be mistaken for an empty group.
     pub group_members: BTreeMap<GroupId, Vec<UserId>>,
 }
 
@@ -157,7 +201,8 @@ impl PrincipalType {
     }
 }
 
-/// One application assignment.
+/// One assignment of a principal (to an application, or to an account with a
+/// permission set).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Assignment {
     pub principal_type: PrincipalType,
@@ -174,6 +219,39 @@ pub struct Application {
     pub assignments: Vec<Assignment>,
 }
 
+/// A permission set of the organization instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PermissionSet {
+    pub arn: PermissionSetArn,
+    pub name: String,
+    pub description: String,
+    /// ISO 8601 duration such as `PT8H`.
+    pub session_duration: String,
+}
+
+/// The assignments of one (account, permission set) pair the permission set is
+/// provisioned to. A pair with no assignment has an empty list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountAssignments {
+    pub account_id: AccountId,
+    pub permission_set_arn: PermissionSetArn,
+    pub assignments: Vec<Assignment>,
+}
+
+/// Who can reach which account: the organization instance's permission sets and the
+/// account assignments read for the accounts in scope.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountAccess {
+    /// The organization instance they belong to (unset when it was not read).
+    pub instance_arn: Option<InstanceArn>,
+    /// Every permission set ListPermissionSets returned (count), with the details of
+    /// those that some read pair names.
+    pub permission_set_count: usize,
+    pub permission_sets: BTreeMap<PermissionSetArn, PermissionSet>,
+    /// Every pair read, sorted by account then permission set once collection ends.
+    pub pairs: Vec<AccountAssignments>,
+}
+
 /// The part of the run that an error row belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -188,6 +266,10 @@ pub enum Stage {
     IdentityStore,
     /// Reading applications and their assignments.
     Applications,
+    /// Reading the organization instance's permission sets and where they are provisioned.
+    PermissionSets,
+    /// Reading the account assignments of an (account, permission set) pair.
+    AccountAssignments,
 }
 
 impl Stage {
@@ -199,6 +281,8 @@ impl Stage {
             Stage::ListInstances => "list_instances",
             Stage::IdentityStore => "identity_store",
             Stage::Applications => "applications",
+            Stage::PermissionSets => "permission_sets",
+            Stage::AccountAssignments => "account_assignments",
         }
     }
 }
@@ -274,5 +358,6 @@ pub struct Inventory {
     /// Every store read, once.
     pub stores: BTreeMap<IdentityStoreId, StoreContents>,
     pub applications: Vec<Application>,
+    pub account_access: AccountAccess,
     pub errors: Vec<AccountError>,
 }

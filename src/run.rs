@@ -74,11 +74,10 @@ pub async fn run_audit(
 ) -> Result<RunSummary, RunError> {
     let started_at = OffsetDateTime::now_utc();
     let run_id = new_run_id(started_at);
-    let calls = Arc::new(Calls::new(
-        RetryPolicy::default(),
-        config.api_rate_limit,
-        options.stop_at,
-    ));
+    let calls = Arc::new(
+        Calls::new(RetryPolicy::default(), config.api_rate_limit, options.stop_at)
+            .with_concurrency(config.max_concurrency),
+    );
 
     // With the account known from the configuration, and room for three calls at once,
     // the organization reads start alongside GetCallerIdentity; they are dropped

@@ -151,6 +151,7 @@ mod tests {
             user_id: UserId::from(id),
             user_name: name.into(),
             emails: vec![format!("{name}@x.com")],
+            status: None,
         };
         let mut members = BTreeMap::new();
         members.insert(GroupId::from("g-full"), vec![UserId::from("u-1"), UserId::from("u-2")]);

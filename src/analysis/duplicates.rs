@@ -107,6 +107,7 @@ mod tests {
             user_id: UserId::from(format!("id-{name}").as_str()),
             user_name: name.into(),
             emails: emails.iter().map(|e| (*e).to_owned()).collect(),
+            status: None,
         }
     }
 

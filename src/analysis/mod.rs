@@ -2,11 +2,14 @@
 //!
 //! Nothing here does I/O or sees an SDK type.
 
+pub mod account_assignments;
 pub mod assignments;
 pub mod duplicates;
 pub mod instances;
+pub mod store_index;
 pub mod summary;
 
+pub use account_assignments::{AccountAssignmentRow, AccountAssignmentTable, Grantee, account_assignment_row_count};
 pub use assignments::{AssignmentRow, assignment_rows};
 pub use duplicates::{DuplicateRow, duplicated_users, normalize_email};
 pub use instances::{InstanceRow, instance_rows};

@@ -16,12 +16,13 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::model::{AccountId, ErrorCode};
 
 /// The services the audit calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Service {
     Organizations,
     Sts,
@@ -134,6 +135,10 @@ pub struct Calls {
     /// Theoretical arrival time per (account, service) (a GCRA limiter).
     slots: Mutex<HashMap<(AccountId, Service), Instant>>,
     stop_at: Option<Instant>,
+    /// At most this many requests in flight at once (`MAX_CONCURRENCY`); a call takes
+    /// a permit only once its rate-limit slot has come, so a call waiting on one
+    /// account's limit never holds back another account's.
+    in_flight: Option<Semaphore>,
     retries: AtomicU64,
     calls: AtomicU64,
 }
@@ -145,9 +150,16 @@ impl Calls {
             rate: (rate_per_second > 0.0).then_some(rate_per_second),
             slots: Mutex::new(HashMap::new()),
             stop_at,
+            in_flight: None,
             retries: AtomicU64::new(0),
             calls: AtomicU64::new(0),
         }
+    }
+
+    /// Allows at most `requests` requests in flight at once.
+    pub fn with_concurrency(mut self, requests: usize) -> Self {
+        self.in_flight = Some(Semaphore::new(requests.max(1)));
+        self
     }
 
     /// Calls made and retries done so far.
@@ -196,8 +208,14 @@ impl Calls {
         loop {
             attempt += 1;
             self.pace(caller, service).await;
+            let permit = match &self.in_flight {
+                Some(in_flight) => in_flight.acquire().await.ok(),
+                None => None,
+            };
             self.calls.fetch_add(1, Ordering::Relaxed);
-            let err = match send().await {
+            let sent = send().await;
+            drop(permit);
+            let err = match sent {
                 Ok(value) => return Ok(value),
                 Err(err) => err,
             };

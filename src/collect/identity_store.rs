@@ -1,6 +1,6 @@
-//! Identity Store: users (with every email), groups, and group members.
+//! Identity Store: users (with every email and their status), groups, and group members.
 
-use crate::model::{Group, GroupId, IdentityStoreId, User, UserId};
+use crate::model::{Group, GroupId, IdentityStoreId, User, UserId, UserStatus};
 
 use super::call::{CallError, Calls, Service};
 use super::clients::AccountSession;
@@ -31,6 +31,7 @@ pub async fn list_users(
                 user_id: UserId::from(u.user_id()),
                 user_name: u.user_name().unwrap_or("").to_owned(),
                 emails: u.emails().iter().filter_map(|e| e.value().map(str::to_owned)).collect(),
+                status: u.user_status().map(|s| UserStatus::parse(s.as_str())),
             })
             .collect();
         Ok((users, page.next_token().map(str::to_owned)))

@@ -1,10 +1,11 @@
-//! Identity Center (sso-admin): instances, applications and their assignments.
+//! Identity Center (sso-admin): instances, applications and their assignments,
+//! permission sets and account assignments.
 
 use aws_sdk_ssoadmin::types::RegionScope;
 
 use crate::model::{
     AccountId, Application, ApplicationArn, Assignment, IdentityStoreId, Instance, InstanceArn, InstanceType,
-    PrincipalType,
+    PermissionSet, PermissionSetArn, PrincipalType,
 };
 
 use super::call::{CallError, Calls, Service};
@@ -143,14 +144,173 @@ pub async fn list_application_assignments(
             .application_assignments()
             .iter()
             .map(|a| Assignment {
-                principal_type: match a.principal_type().as_str() {
-                    "GROUP" => PrincipalType::Group,
-                    _ => PrincipalType::User,
-                },
+                principal_type: principal_type(a.principal_type().as_str()),
                 principal_id: a.principal_id().to_owned(),
             })
             .collect();
         Ok((assignments, page.next_token().map(str::to_owned)))
     })
     .await
+}
+
+/// The ARNs of every permission set of an instance, every page.
+pub async fn list_permission_sets(
+    client: &aws_sdk_ssoadmin::Client,
+    calls: &Calls,
+    session: &AccountSession,
+    instance: &InstanceArn,
+) -> Result<Vec<PermissionSetArn>, CallError> {
+    all_pages(|token| async move {
+        let request = client
+            .list_permission_sets()
+            .instance_arn(instance.as_str())
+            .max_results(100)
+            .set_next_token(token);
+        let page = calls
+            .run(&session.account_id, Service::SsoAdmin, "ListPermissionSets", || {
+                request.clone().send()
+            })
+            .await?;
+        let arns = page
+            .permission_sets()
+            .iter()
+            .map(|a| PermissionSetArn::from(a.as_str()))
+            .collect();
+        Ok((arns, page.next_token().map(str::to_owned)))
+    })
+    .await
+}
+
+/// A permission set's name, description and session duration.
+pub async fn describe_permission_set(
+    client: &aws_sdk_ssoadmin::Client,
+    calls: &Calls,
+    session: &AccountSession,
+    instance: &InstanceArn,
+    permission_set: &PermissionSetArn,
+) -> Result<PermissionSet, CallError> {
+    let request = client
+        .describe_permission_set()
+        .instance_arn(instance.as_str())
+        .permission_set_arn(permission_set.as_str());
+    let answer = calls
+        .run(&session.account_id, Service::SsoAdmin, "DescribePermissionSet", || {
+            request.clone().send()
+        })
+        .await?;
+    let described = answer.permission_set();
+    let text = |value: Option<&str>| value.unwrap_or("").to_owned();
+    Ok(PermissionSet {
+        arn: permission_set.clone(),
+        name: text(described.and_then(|p| p.name())),
+        description: text(described.and_then(|p| p.description())),
+        session_duration: text(described.and_then(|p| p.session_duration())),
+    })
+}
+
+/// The accounts a permission set is provisioned to, every page.
+pub async fn list_accounts_for_provisioned_permission_set(
+    client: &aws_sdk_ssoadmin::Client,
+    calls: &Calls,
+    session: &AccountSession,
+    instance: &InstanceArn,
+    permission_set: &PermissionSetArn,
+) -> Result<Vec<AccountId>, CallError> {
+    all_pages(|token| async move {
+        let request = client
+            .list_accounts_for_provisioned_permission_set()
+            .instance_arn(instance.as_str())
+            .permission_set_arn(permission_set.as_str())
+            .max_results(100)
+            .set_next_token(token);
+        let page = calls
+            .run(
+                &session.account_id,
+                Service::SsoAdmin,
+                "ListAccountsForProvisionedPermissionSet",
+                || request.clone().send(),
+            )
+            .await?;
+        let accounts = page.account_ids().iter().map(|a| AccountId::from(a.as_str())).collect();
+        Ok((accounts, page.next_token().map(str::to_owned)))
+    })
+    .await
+}
+
+/// The permission sets provisioned to an account, every page.
+pub async fn list_permission_sets_provisioned_to_account(
+    client: &aws_sdk_ssoadmin::Client,
+    calls: &Calls,
+    session: &AccountSession,
+    instance: &InstanceArn,
+    account: &AccountId,
+) -> Result<Vec<PermissionSetArn>, CallError> {
+    all_pages(|token| async move {
+        let request = client
+            .list_permission_sets_provisioned_to_account()
+            .instance_arn(instance.as_str())
+            .account_id(account.as_str())
+            .max_results(100)
+            .set_next_token(token);
+        let page = calls
+            .run(
+                &session.account_id,
+                Service::SsoAdmin,
+                "ListPermissionSetsProvisionedToAccount",
+                || request.clone().send(),
+            )
+            .await?;
+        let arns = page
+            .permission_sets()
+            .iter()
+            .map(|a| PermissionSetArn::from(a.as_str()))
+            .collect();
+        Ok((arns, page.next_token().map(str::to_owned)))
+    })
+    .await
+}
+
+/// Every assignment of one (account, permission set) pair, every page.
+pub async fn list_account_assignments(
+    client: &aws_sdk_ssoadmin::Client,
+    calls: &Calls,
+    session: &AccountSession,
+    instance: &InstanceArn,
+    account: &AccountId,
+    permission_set: &PermissionSetArn,
+) -> Result<Vec<Assignment>, CallError> {
+    all_pages(|token| async move {
+        let request = client
+            .list_account_assignments()
+            .instance_arn(instance.as_str())
+            .account_id(account.as_str())
+            .permission_set_arn(permission_set.as_str())
+            .max_results(100)
+            .set_next_token(token);
+        let page = calls
+            .run(&session.account_id, Service::SsoAdmin, "ListAccountAssignments", || {
+                request.clone().send()
+            })
+            .await?;
+        let assignments = page
+            .account_assignments()
+            .iter()
+            .filter_map(|a| {
+                Some(Assignment {
+                    principal_type: principal_type(a.principal_type()?.as_str()),
+                    principal_id: a.principal_id()?.to_owned(),
+                })
+            })
+            .collect();
+        Ok((assignments, page.next_token().map(str::to_owned)))
+    })
+    .await
+}
+
+/// The principal type as the API spells it.
+fn principal_type(value: &str) -> PrincipalType {
+    match value {
+        "GROUP" => PrincipalType::Group,
+        _ => PrincipalType::User,
+    }
 }

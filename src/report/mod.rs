@@ -312,6 +312,7 @@ mod tests {
             user_id: UserId::from("u-1"),
             user_name: "李雷".into(),
             emails: vec!["li@x.cn".into(), " -li@y.cn".into()],
+            status: None,
         };
         let rows = vec![
             AssignmentRow {

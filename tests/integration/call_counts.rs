@@ -169,6 +169,8 @@ fn expected_calls(spec: &Value) -> Expected {
             .sum();
         add(account, "identitystore", "ListGroupMemberships", memberships);
     }
+    // The organization instance's permission sets (none here: one empty page).
+    add(mgmt, "sso-admin", "ListPermissionSets", pages(0, 100));
     add(mgmt, "s3", "PutObject", 2 * ARTIFACTS);
     by_operation.retain(|_, n| *n > 0);
     by_account_service.retain(|_, n| *n > 0);

@@ -1,0 +1,456 @@
+//! What a collection knows while it runs, and how each finding is folded in.
+//!
+//! Units' folds call these methods; they record what was read and queue the work it
+//! reveals (an instance's stores and applications, a group's members, the pairs of
+//! a permission set). The rules that tie findings together live here, once.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use crate::model::{
+    Account, AccountAssignments, AccountError, AccountId, ErrorCode, GroupId, IdentityStoreId, Instance, InstanceArn,
+    InstanceType, PermissionSet, PermissionSetArn, PrincipalType, Stage,
+};
+
+use super::call::Calls;
+use super::clients::{AccountSession, Clients};
+use super::work::{self, Unit};
+use super::{Collected, Plan};
+
+/// Shared by every unit of a run.
+pub struct Context {
+    pub clients: Clients,
+    pub calls: Arc<Calls>,
+    pub plan: Plan,
+    pub management_account_id: AccountId,
+}
+
+impl Context {
+    /// Whether the run reads as a delegated administrator (not the management account).
+    pub fn is_delegated_admin(&self) -> bool {
+        self.plan.current_account_id != self.management_account_id
+    }
+}
+
+/// How the (account, permission set) pairs are found; see [`State::plan_pairs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairDiscovery {
+    /// `ListAccountsForProvisionedPermissionSet`, once per permission set.
+    PerPermissionSet,
+    /// `ListPermissionSetsProvisionedToAccount`, once per account in scope.
+    PerAccount,
+}
+
+/// The organization instance's permission sets, while their pairs are being found.
+#[derive(Default)]
+struct AccessDiscovery {
+    /// The organization instance and who reads it.
+    instance: Option<(Instance, AccountSession)>,
+    /// Every permission set of the instance, once listed.
+    permission_sets: Option<Vec<PermissionSetArn>>,
+    /// Set once the pairs' discovery is queued.
+    discovery: Option<PairDiscovery>,
+    /// Permission sets whose details are read or queued.
+    described: BTreeSet<PermissionSetArn>,
+    /// The management account's pairs were refused to a delegated administrator.
+    management_refused: bool,
+}
+
+/// The run's state while it collects.
+pub struct State {
+    context: Arc<Context>,
+    pub collected: Collected,
+    /// Units queued by folds, for the scheduler to take.
+    queued: Vec<Box<dyn Unit>>,
+    /// Sessions of audited accounts, to read the stores they own.
+    sessions: HashMap<AccountId, AccountSession>,
+    /// Account instances whose owner's session is not known (yet).
+    orphans: BTreeMap<InstanceArn, Instance>,
+    /// Groups whose members are read or queued, per store.
+    pending_groups: BTreeMap<IdentityStoreId, BTreeSet<GroupId>>,
+    /// Accounts named by the event and seen in the organization so far.
+    wanted_seen: BTreeSet<AccountId>,
+    listing_done: bool,
+    access: AccessDiscovery,
+    started: std::time::Instant,
+}
+
+impl State {
+    pub fn new(context: Arc<Context>, collected: Collected) -> Self {
+        State {
+            context,
+            collected,
+            queued: Vec::new(),
+            sessions: HashMap::new(),
+            orphans: BTreeMap::new(),
+            pending_groups: BTreeMap::new(),
+            wanted_seen: BTreeSet::new(),
+            listing_done: false,
+            access: AccessDiscovery::default(),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Queues a unit.
+    pub fn queue(&mut self, unit: impl Unit) {
+        self.queued.push(Box::new(unit));
+    }
+
+    /// The units queued since the last call.
+    pub fn take_queued(&mut self) -> Vec<Box<dyn Unit>> {
+        std::mem::take(&mut self.queued)
+    }
+
+    pub fn error(&mut self, row: AccountError) {
+        self.collected.inventory.errors.push(row);
+    }
+
+    /// A unit the deadline stopped (or never started).
+    pub fn not_reached(&mut self, row: AccountError, account: Option<AccountId>) {
+        self.collected.cut_short = true;
+        if let Some(account) = account {
+            self.collected.not_reached.push(account);
+        }
+        self.error(row);
+    }
+
+    pub fn listing_done(&self) -> bool {
+        self.listing_done
+    }
+
+    /// One page of accounts: narrowed by the event, inactive ones skipped, the rest queued.
+    pub fn add_accounts(&mut self, page: Vec<Account>) {
+        let context = Arc::clone(&self.context);
+        let wanted = context.plan.accounts.as_deref();
+        for account in page {
+            if let Some(wanted) = wanted {
+                if !wanted.contains(&account.id) {
+                    continue;
+                }
+                self.wanted_seen.insert(account.id.clone());
+            }
+            if account.is_active() {
+                self.queue(work::account::ReadAccount(account.clone()));
+            } else {
+                self.error(AccountError {
+                    account_id: account.id.clone(),
+                    region: String::new(),
+                    stage: Stage::Select,
+                    code: ErrorCode::AccountNotActive,
+                    resource: String::new(),
+                    message: format!("skipped: the account is {}", account.state),
+                });
+            }
+            self.collected.inventory.accounts.push(account);
+        }
+    }
+
+    /// The organization is listed: accounts the event named but it does not hold are errors.
+    pub fn finish_listing(&mut self) {
+        self.listing_done = true;
+        let context = Arc::clone(&self.context);
+        for id in context.plan.accounts.iter().flatten() {
+            if !self.wanted_seen.contains(id) {
+                self.error(AccountError {
+                    account_id: id.clone(),
+                    region: String::new(),
+                    stage: Stage::Select,
+                    code: ErrorCode::NotInOrganization,
+                    resource: String::new(),
+                    message: "the event names this account but the organization does not list it".into(),
+                });
+            }
+        }
+        tracing::info!(
+            phase = "organization",
+            accounts = self.collected.inventory.accounts.len(),
+            duration_ms = self.started.elapsed().as_millis() as u64,
+            "listed the organization"
+        );
+        self.plan_pairs();
+    }
+
+    /// An account's instances are listed: record what it sees, and queue the reads of
+    /// every instance not seen before (and of those it owns that others saw first).
+    pub fn account_audited(&mut self, account_id: AccountId, session: AccountSession, instances: Vec<Instance>) {
+        let mut arns = Vec::with_capacity(instances.len());
+        for instance in instances {
+            arns.push(instance.arn.clone());
+            if self.collected.inventory.instances.contains_key(&instance.arn) {
+                continue;
+            }
+            self.collected
+                .inventory
+                .instances
+                .insert(instance.arn.clone(), instance.clone());
+            match self.reader_for(&instance, &session) {
+                Some(reader) => self.queue_instance(instance, reader),
+                None => {
+                    self.orphans.insert(instance.arn.clone(), instance);
+                }
+            }
+        }
+        self.collected
+            .inventory
+            .visible_instances
+            .insert(account_id.clone(), arns);
+        let owned: Vec<InstanceArn> = self
+            .orphans
+            .values()
+            .filter(|i| i.owner_account_id == account_id)
+            .map(|i| i.arn.clone())
+            .collect();
+        for arn in owned {
+            if let Some(instance) = self.orphans.remove(&arn) {
+                self.queue_instance(instance, session.clone());
+            }
+        }
+        self.sessions.insert(account_id, session);
+    }
+
+    /// Who reads an instance's store and applications: the function itself for the
+    /// organization instance and for anything the current account owns; the owner's
+    /// session for another account's instance (when known).
+    fn reader_for(&self, instance: &Instance, viewer: &AccountSession) -> Option<AccountSession> {
+        let current = &self.context.plan.current_account_id;
+        if instance.instance_type == InstanceType::Organization || &instance.owner_account_id == current {
+            return Some(AccountSession::own(current.clone()));
+        }
+        if viewer.account_id == instance.owner_account_id {
+            return Some(viewer.clone());
+        }
+        self.sessions.get(&instance.owner_account_id).cloned()
+    }
+
+    fn queue_instance(&mut self, instance: Instance, session: AccountSession) {
+        self.queue(work::users::ReadUsers {
+            instance: instance.clone(),
+            session: session.clone(),
+        });
+        self.queue(work::groups::ReadGroups {
+            instance: instance.clone(),
+            session: session.clone(),
+        });
+        if instance.instance_type == InstanceType::Organization && self.access.instance.is_none() {
+            self.access.instance = Some((instance.clone(), session.clone()));
+            self.collected.inventory.account_access.instance_arn = Some(instance.arn.clone());
+            self.queue(work::permission_sets::ListPermissionSets {
+                instance: instance.clone(),
+                session: session.clone(),
+            });
+        }
+        self.queue(work::applications::ReadApplications { instance, session });
+    }
+
+    /// Queues the read of a group's members unless it is read or queued already.
+    pub fn queue_members(&mut self, instance: &Instance, session: &AccountSession, group: GroupId) {
+        let queued = self
+            .pending_groups
+            .entry(instance.identity_store_id.clone())
+            .or_default();
+        if queued.insert(group.clone()) {
+            self.queue(work::members::ReadMembers {
+                instance: instance.clone(),
+                session: session.clone(),
+                group,
+            });
+        }
+    }
+
+    /// Queues the members of every group among `assignments`.
+    pub fn queue_assigned_groups<'a>(
+        &mut self,
+        instance: &Instance,
+        session: &AccountSession,
+        assignments: impl IntoIterator<Item = &'a crate::model::Assignment>,
+    ) {
+        for assignment in assignments {
+            if assignment.principal_type == PrincipalType::Group {
+                self.queue_members(instance, session, GroupId::from(assignment.principal_id.as_str()));
+            }
+        }
+    }
+
+    /// The organization instance's permission sets are listed.
+    pub fn permission_sets_listed(&mut self, arns: Vec<PermissionSetArn>) {
+        self.collected.inventory.account_access.permission_set_count = arns.len();
+        self.access.permission_sets = Some(arns);
+        self.plan_pairs();
+    }
+
+    /// Once both the organization and the permission sets are listed, queues the
+    /// cheaper way to find the provisioned pairs. Per permission set costs at least one
+    /// call per permission set; per account at least one per account in scope (and
+    /// neither much more: a page holds 100). So per account when fewer accounts than
+    /// permission sets are in scope (a narrowed run, a small organization), else per
+    /// permission set.
+    fn plan_pairs(&mut self) {
+        if !self.listing_done || self.access.discovery.is_some() {
+            return;
+        }
+        let (Some((instance, session)), Some(permission_sets)) =
+            (self.access.instance.clone(), self.access.permission_sets.clone())
+        else {
+            return;
+        };
+        let accounts: Vec<AccountId> = self.collected.inventory.accounts.iter().map(|a| a.id.clone()).collect();
+        let discovery = if accounts.len() < permission_sets.len() {
+            PairDiscovery::PerAccount
+        } else {
+            PairDiscovery::PerPermissionSet
+        };
+        self.access.discovery = Some(discovery);
+        tracing::info!(
+            phase = "permission_sets",
+            permission_sets = permission_sets.len(),
+            accounts = accounts.len(),
+            discovery = ?discovery,
+            "finding provisioned pairs"
+        );
+        match discovery {
+            PairDiscovery::PerPermissionSet => {
+                for permission_set in permission_sets {
+                    self.queue(work::provisioning::AccountsForPermissionSet {
+                        instance: instance.clone(),
+                        session: session.clone(),
+                        permission_set,
+                    });
+                }
+            }
+            PairDiscovery::PerAccount => {
+                for account in accounts {
+                    if self.refused_to_delegated_admin(&account, &instance) {
+                        continue;
+                    }
+                    self.queue(work::provisioning::PermissionSetsForAccount {
+                        instance: instance.clone(),
+                        session: session.clone(),
+                        account,
+                    });
+                }
+            }
+        }
+    }
+
+    /// AWS refuses a delegated administrator the management account's assignments:
+    /// says so once, as an error row, instead of a refused call per pair.
+    fn refused_to_delegated_admin(&mut self, account: &AccountId, instance: &Instance) -> bool {
+        if !self.context.is_delegated_admin() || account != &self.context.management_account_id {
+            return false;
+        }
+        if !self.access.management_refused {
+            self.access.management_refused = true;
+            self.error(AccountError {
+                account_id: account.clone(),
+                region: instance.region.clone(),
+                stage: Stage::AccountAssignments,
+                code: ErrorCode::AccessDenied,
+                resource: instance.arn.to_string(),
+                message: format!(
+                    "{}: not read: AWS refuses a delegated administrator the management account's account assignments; run the audit from the management account to include them",
+                    instance.arn
+                ),
+            });
+        }
+        true
+    }
+
+    /// Provisioned pairs were found: queue the assignments of those in scope.
+    pub fn pairs_found(&mut self, pairs: Vec<(AccountId, PermissionSetArn)>) {
+        let Some((instance, session)) = self.access.instance.clone() else {
+            return;
+        };
+        let context = Arc::clone(&self.context);
+        for (account, permission_set) in pairs {
+            if let Some(wanted) = &context.plan.accounts
+                && !wanted.contains(&account)
+            {
+                continue;
+            }
+            if self.refused_to_delegated_admin(&account, &instance) {
+                continue;
+            }
+            self.queue(work::account_assignments::ReadAccountAssignments {
+                instance: instance.clone(),
+                session: session.clone(),
+                account,
+                permission_set,
+            });
+        }
+    }
+
+    /// A pair's assignments are read: keep them, and queue what naming them needs
+    /// (the permission set's details, the members of assigned groups).
+    pub fn pair_read(&mut self, pair: AccountAssignments) {
+        let Some((instance, session)) = self.access.instance.clone() else {
+            return;
+        };
+        if !pair.assignments.is_empty() && self.access.described.insert(pair.permission_set_arn.clone()) {
+            self.queue(work::permission_set::DescribePermissionSet {
+                instance: instance.clone(),
+                session: session.clone(),
+                permission_set: pair.permission_set_arn.clone(),
+            });
+        }
+        self.queue_assigned_groups(&instance, &session, &pair.assignments);
+        self.collected.inventory.account_access.pairs.push(pair);
+    }
+
+    pub fn permission_set_described(&mut self, permission_set: PermissionSet) {
+        self.collected
+            .inventory
+            .account_access
+            .permission_sets
+            .insert(permission_set.arn.clone(), permission_set);
+    }
+
+    /// Closes the books: stores that could not be read, orphaned account instances.
+    pub fn finish(mut self) -> Collected {
+        let collected = &mut self.collected;
+        // Account instances whose owner was never audited cannot be read.
+        for instance in std::mem::take(&mut self.orphans).into_values() {
+            collected.inventory.errors.push(AccountError {
+                account_id: instance.owner_account_id.clone(),
+                region: instance.region.clone(),
+                stage: Stage::IdentityStore,
+                code: ErrorCode::OwnerNotAudited,
+                resource: instance.identity_store_id.to_string(),
+                message: format!(
+                    "identity store {} of account instance {} not read: its owner account was not audited in this run",
+                    instance.identity_store_id, instance.arn
+                ),
+            });
+        }
+        // Stores whose users could not be read are not reported as stores.
+        let failed: BTreeSet<String> = collected
+            .inventory
+            .errors
+            .iter()
+            .filter(|e| e.stage == Stage::IdentityStore)
+            .map(|e| e.resource.clone())
+            .collect();
+        collected.inventory.stores.retain(|id, _| !failed.contains(id.as_str()));
+        collected
+            .inventory
+            .applications
+            .sort_by(|a, b| (&a.instance_arn, &a.name, &a.arn).cmp(&(&b.instance_arn, &b.name, &b.arn)));
+        collected
+            .inventory
+            .account_access
+            .pairs
+            .sort_by(|a, b| (&a.account_id, &a.permission_set_arn).cmp(&(&b.account_id, &b.permission_set_arn)));
+        tracing::info!(
+            phase = "collect",
+            accounts_audited = collected.inventory.visible_instances.len(),
+            instances = collected.inventory.instances.len(),
+            stores = collected.inventory.stores.len(),
+            applications = collected.inventory.applications.len(),
+            permission_sets = collected.inventory.account_access.permission_set_count,
+            account_assignment_pairs = collected.inventory.account_access.pairs.len(),
+            errors = collected.inventory.errors.len(),
+            duration_ms = self.started.elapsed().as_millis() as u64,
+            "collected the inventory"
+        );
+        self.collected
+    }
+}
