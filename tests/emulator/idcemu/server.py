@@ -55,7 +55,7 @@ def build(scenario_arg: str) -> tuple[Any, Any, Any]:
     os.environ.pop("MOTO_ACCOUNT_ID", None)
     from moto.moto_server.werkzeug_app import create_backend_app
 
-    from . import identity_store, organizations, scenario, sso_admin, sts, world as world_mod
+    from . import identity_store, organizations, permission_sets, scenario, sso_admin, sts, world as world_mod
     from .control import Control
     from .gateway import Gateway
 
@@ -66,6 +66,7 @@ def build(scenario_arg: str) -> tuple[Any, Any, Any]:
     control = Control()
     world = world_mod.load(spec)
     sso_admin.install(world, control)
+    permission_sets.install(world)
     identity_store.install(world)
     organizations.install(world)
     sts.install(world)
