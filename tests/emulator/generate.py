@@ -3,7 +3,9 @@
 
     generate.py --accounts N --account-instances M --users U --seed S
                 [--groups G] [--apps-per-instance A] [--members-per-group K]
-                [--suspended X] [--without-role Y] [-o scenario.json]
+                [--suspended X] [--without-role Y] [--permission-sets P --pairs Q]
+                [--big-group B --big-group-accounts BA --big-group-permission-sets BP]
+                [-o scenario.json]
 
 The same arguments always give the same scenario. The management account owns the
 organization instance; M member accounts own an account instance (every tenth of them in
@@ -12,8 +14,16 @@ stores; a share of account-store users reuse the email of an organization user (
 other case or surrounding spaces), about 2% have no email and 5% two emails. Groups have
 members from their own store, some groups are empty, and every instance has applications
 with USER and GROUP assignments. Every account has the member role unless --without-role
-says otherwise; --suspended accounts are SUSPENDED. `emulator.py --scenario gen:...` calls
-`generate()` in-process with the same keys.
+says otherwise; --suspended accounts are SUSPENDED. With --permission-sets P the
+organization instance has P permission sets and Q (--pairs) provisioned (account,
+permission set) pairs: the first permission sets go to up to 150 and 120 accounts (more
+than one page of ListAccountsForProvisionedPermissionSet), the rest are spread at random;
+each pair has 1 to 3 assignments (users and groups of the organization store).
+--big-group B adds an `all-staff` group of B organization users, assigned to the first BA
+accounts under the first BP permission sets (B x BA x BP report rows: 50,000 x 20 x 5 is
+the 5-million-row memory benchmark). Without these options the scenario is the same as
+before they existed. `emulator.py --scenario gen:...` calls `generate()` in-process with
+the same keys.
 """
 
 from __future__ import annotations
@@ -41,7 +51,9 @@ def generate(accounts: int = 10, account_instances: int = 2, users: int = 100, s
              groups: int | None = None, apps_per_instance: int | None = None,
              members_per_group: int | None = None, suspended: int = 0, without_role: int = 0,
              other_region: str = "eu-west-1", home_region: str = "us-east-1",
-             management_account: str = "111122223333") -> dict[str, Any]:
+             management_account: str = "111122223333", permission_sets: int = 0, pairs: int = 0,
+             big_group: int = 0, big_group_accounts: int = 0,
+             big_group_permission_sets: int = 0) -> dict[str, Any]:
     if accounts < 1:
         raise ValueError("accounts must be >= 1 (the management account)")
     members = accounts - 1
@@ -148,7 +160,7 @@ def generate(accounts: int = 10, account_instances: int = 2, users: int = 100, s
                          "provider": PROVIDERS[(a + len(apps)) % len(PROVIDERS)], "status": "ENABLED",
                          "assignments": assignments})
 
-    return {
+    scenario = {
         "management_account": mgmt,
         "home_region": home_region,
         "role_name": "idc-lambda-service-role",
@@ -163,6 +175,72 @@ def generate(accounts: int = 10, account_instances: int = 2, users: int = 100, s
         "groups": group_list,
         "applications": apps,
     }
+    if permission_sets or pairs or big_group:
+        _access(scenario, seed, permission_sets, pairs, big_group, big_group_accounts,
+                big_group_permission_sets, per_store[org_store], per_store_groups[org_store], org_store)
+    return scenario
+
+
+# The first permission sets are provisioned to this many accounts (when there are that many).
+HEAVY_PAIRS = (150, 120)
+
+
+def _access(scenario: dict[str, Any], seed: int, permission_sets: int, pairs: int, big_group: int,
+            big_group_accounts: int, big_group_permission_sets: int, org_users: list[str],
+            org_groups: list[str], org_store: str) -> None:
+    """Permission sets, provisioned pairs and account assignments (a random stream of its own,
+    so that the rest of the scenario is the same with or without them)."""
+    account_ids = [a["id"] for a in scenario["accounts"]]
+    if pairs > permission_sets * len(account_ids):
+        raise ValueError("pairs cannot exceed permission_sets x accounts")
+    if big_group_permission_sets > permission_sets or big_group_accounts > len(account_ids):
+        raise ValueError("big_group_permission_sets/big_group_accounts exceed permission_sets/accounts")
+    if big_group > len(org_users):
+        raise ValueError(f"big_group: the organization store has only {len(org_users)} users")
+    if (pairs or big_group) and not org_users:
+        raise ValueError("account assignments need users in the organization store")
+    rng = random.Random(f"access-{seed}")
+    names = [f"PermissionSet{n:04d}" for n in range(permission_sets)]
+    scenario["permission_sets"] = [{"name": n, "session_duration": f"PT{1 + n_ % 12}H"}
+                                   for n_, n in enumerate(names)]
+    chosen: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(acct: str, ps: str) -> None:
+        if len(chosen) < pairs and (acct, ps) not in seen:
+            seen.add((acct, ps))
+            chosen.append((acct, ps))
+
+    for n, heavy in enumerate(HEAVY_PAIRS[:permission_sets]):
+        for acct in account_ids[:heavy]:
+            add(acct, names[n])
+    if len(chosen) < pairs:
+        # every remaining pair, in a seeded order (no rejection loop when pairs is near the total)
+        rest = [(a, p) for p in names for a in account_ids if (a, p) not in seen]
+        rng.shuffle(rest)
+        for acct, ps in rest[:pairs - len(chosen)]:
+            add(acct, ps)
+    assignments: list[dict[str, Any]] = []
+    for acct, ps in chosen:
+        principals: set[tuple[str, str]] = set()
+        for _ in range(rng.randint(1, 3)):
+            if org_groups and rng.random() < 0.4:
+                principals.add(("GROUP", rng.choice(org_groups)))
+            else:
+                principals.add(("USER", rng.choice(org_users)))
+        for ptype, principal in sorted(principals):
+            assignments.append({"account": acct, "permission_set": ps, "principal_type": ptype,
+                                "principal": principal})
+    if big_group:
+        scenario["groups"].append({"store": org_store, "name": "all-staff", "members": org_users[:big_group]})
+        for ps in names[:big_group_permission_sets]:
+            for acct in account_ids[:big_group_accounts]:
+                assignments.append({"account": acct, "permission_set": ps, "principal_type": "GROUP",
+                                    "principal": "all-staff"})
+    scenario["account_assignments"] = assignments
+    scenario["generator"].update(permission_sets=permission_sets, pairs=pairs, big_group=big_group,
+                                 big_group_accounts=big_group_accounts,
+                                 big_group_permission_sets=big_group_permission_sets)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,12 +255,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--suspended", type=int, default=0)
     p.add_argument("--without-role", type=int, default=0)
     p.add_argument("--other-region", default="eu-west-1")
+    p.add_argument("--permission-sets", type=int, default=0)
+    p.add_argument("--pairs", type=int, default=0)
+    p.add_argument("--big-group", type=int, default=0)
+    p.add_argument("--big-group-accounts", type=int, default=0)
+    p.add_argument("--big-group-permission-sets", type=int, default=0)
     p.add_argument("-o", "--output", help="write here instead of stdout")
     a = p.parse_args(argv)
     scenario = generate(accounts=a.accounts, account_instances=a.account_instances, users=a.users,
                         seed=a.seed, groups=a.groups, apps_per_instance=a.apps_per_instance,
                         members_per_group=a.members_per_group, suspended=a.suspended,
-                        without_role=a.without_role, other_region=a.other_region)
+                        without_role=a.without_role, other_region=a.other_region,
+                        permission_sets=a.permission_sets, pairs=a.pairs, big_group=a.big_group,
+                        big_group_accounts=a.big_group_accounts,
+                        big_group_permission_sets=a.big_group_permission_sets)
     text = json.dumps(scenario, indent=1)
     if a.output:
         with open(a.output, "w", encoding="utf-8") as fh:

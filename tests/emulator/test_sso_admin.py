@@ -191,7 +191,7 @@ def test_list_application_providers(blog):
     assert one["ApplicationProviderArn"] == arns[0]
 
 
-def test_moto_permission_sets_still_work(blog):
+def test_create_and_delete_permission_set(blog):
     sso = blog.client("sso-admin")
     org = sso.list_instances()["Instances"][0]
     ps = sso.create_permission_set(InstanceArn=org["InstanceArn"], Name="ReadOnly")["PermissionSet"]

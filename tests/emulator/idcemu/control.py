@@ -1,7 +1,9 @@
 """Faults, the per-(account, service) rate limit and the request statistics.
 
 Everything here is switched while the server runs through the /_emulator/ admin API.
-A fault matches on service, operation and calling account ("*" matches all), fires with
+A fault matches on service, operation and calling account ("*" matches all) and, with
+`when`, on request members (`{"GroupId": "..."}`: each named top-level member of the JSON
+body, or query-protocol parameter, equals the value given), fires with
 `probability`, at most `count` times when set, and is one of: throttle, access_denied,
 http500 (answered in the service's own error shape) or latency (sleep before handling).
 The rate limit is a token bucket per (calling account, service): `rps` tokens a second,
@@ -13,7 +15,10 @@ from __future__ import annotations
 import random
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
+
+# The request's top-level members, computed only when a fault with `when` needs them.
+Members = Callable[[], dict[str, Any]]
 
 SERVICES = ("sso-admin", "identitystore", "organizations", "sts", "s3")
 KINDS = ("throttle", "access_denied", "http500", "latency")
@@ -25,7 +30,7 @@ class ConfigError(ValueError):
 
 class Fault:
     def __init__(self, spec: dict[str, Any]):
-        unknown = set(spec) - {"service", "operation", "account", "kind", "probability", "latency_ms", "count", "fired"}
+        unknown = set(spec) - {"service", "operation", "account", "kind", "probability", "latency_ms", "count", "fired", "when"}
         if unknown:
             raise ConfigError(f"unknown fault fields: {sorted(unknown)}")
         self.service = spec.get("service", "*")
@@ -44,13 +49,22 @@ class Fault:
             raise ConfigError("a latency fault needs latency_ms > 0")
         count = spec.get("count")
         self.count = None if count is None else int(count)
+        when = spec.get("when")
+        if when is not None and (not isinstance(when, dict) or not when):
+            raise ConfigError("a fault's when is an object of request members and their values")
+        self.when: dict[str, Any] | None = when
         self.fired = 0
 
-    def matches(self, service: str, operation: str, account: str) -> bool:
-        return ((self.service == "*" or self.service == service)
+    def matches(self, service: str, operation: str, account: str, members: Members | None = None) -> bool:
+        if not ((self.service == "*" or self.service == service)
                 and (self.operation == "*" or self.operation == operation)
                 and (self.account == "*" or self.account == account)
-                and (self.count is None or self.fired < self.count))
+                and (self.count is None or self.fired < self.count)):
+            return False
+        if self.when:
+            got = members() if members is not None else {}
+            return all(k in got and got[k] == v for k, v in self.when.items())
+        return True
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"service": self.service, "operation": self.operation, "account": self.account,
@@ -58,6 +72,8 @@ class Fault:
                                "fired": self.fired}
         if self.kind == "latency":
             out["latency_ms"] = self.latency_ms
+        if self.when:
+            out["when"] = self.when
         return out
 
 
@@ -135,21 +151,22 @@ class Control:
                     "region_scope_supported": self.region_scope_supported}
 
     # ---- decisions --------------------------------------------------------------------
-    def latency_ms(self, service: str, operation: str, account: str) -> float:
+    def latency_ms(self, service: str, operation: str, account: str, members: Members | None = None) -> float:
         total = 0.0
         with self.lock:
             for f in self.faults:
-                if f.kind == "latency" and f.matches(service, operation, account) and self.rng.random() < f.probability:
+                if f.kind == "latency" and f.matches(service, operation, account, members) and self.rng.random() < f.probability:
                     f.fired += 1
                     total += f.latency_ms
             if total:
                 self.faults_injected["latency"] += 1
         return total
 
-    def error_fault(self, service: str, operation: str, account: str) -> str | None:
+    def error_fault(self, service: str, operation: str, account: str,
+                    members: Members | None = None) -> str | None:
         with self.lock:
             for f in self.faults:
-                if f.kind != "latency" and f.matches(service, operation, account) and self.rng.random() < f.probability:
+                if f.kind != "latency" and f.matches(service, operation, account, members) and self.rng.random() < f.probability:
                     f.fired += 1
                     self.faults_injected[f.kind] += 1
                     if f.kind == "throttle":

@@ -6,13 +6,76 @@ AssumeRole fails where the member role is missing or named otherwise (failed); t
 management account is read with the caller's own credentials; every audited account sees
 the organization instance plus its own account instance (ALL_REGIONS); a duplicated user
 is one email, compared trimmed and case-insensitively, present in two or more stores.
+
+Access (`access()`): the permission sets of the organization instance, the provisioned
+(account, permission set) pairs, the account assignments as ListAccountAssignments lists
+them, and `account_assignment_rows`, the exact rows of the audit's `account_assignments`
+report (columns `ACCOUNT_ASSIGNMENT_COLUMNS`, sorted): one row per USER assignment, one
+per member of an assigned GROUP (the principal columns name the group, the user columns
+the member), one row with empty user columns for an assigned group without members, no
+row for a pair provisioned without assignment, every account whatever its State.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from . import ids
 from .scenario import norm_email
+
+ACCOUNT_ASSIGNMENT_COLUMNS = [
+    "InstanceArn", "IdentityStoreId", "AccountId", "AccountName", "PermissionSetArn", "PermissionSetName",
+    "PrincipalType", "PrincipalId", "PrincipalName", "UserId", "UserName", "UserEmail", "UserStatus",
+]
+
+
+def user_email(emails: list[str]) -> str:
+    """The UserEmail cell: every email of the user, trimmed, in stored order, joined with ", "."""
+    return ", ".join(e.strip() for e in emails)
+
+
+def access(s: dict[str, Any]) -> dict[str, Any]:
+    """The access facts of a checked scenario (see the module's text)."""
+    org = next((i for i in s["instances"] if i["owner"] == s["management_account"]), None)
+    if org is None or not s.get("permission_sets"):
+        return {"permission_sets": 0, "provisioned_pairs": 0, "account_assignments": 0,
+                "account_assignment_columns": ACCOUNT_ASSIGNMENT_COLUMNS, "account_assignment_rows": []}
+    store = org["identity_store_id"]
+    ins_id = ids.instance_id(org)
+    ins_arn = ids.instance_arn(ins_id)
+    ps_arn = {p["name"]: ids.permission_set_arn(ins_id, ids.permission_set_id(ins_id, p["name"]))
+              for p in s["permission_sets"]}
+    account_name = {a["id"]: a["name"] for a in s["accounts"]}
+    users = {u["user_name"]: u for u in s["users"] if u["store"] == store}
+    groups = {g["name"]: g for g in s["groups"] if g["store"] == store}
+    pairs = {(p["account"], p["permission_set"]) for p in s.get("provisioned", [])}
+    pairs |= {(a["account"], a["permission_set"]) for a in s["account_assignments"]}
+
+    def user_cells(u: dict[str, Any]) -> list[str]:
+        return [ids.user_id(u), u["user_name"], user_email(u["emails"]), u.get("status", "ENABLED")]
+
+    rows: list[list[str]] = []
+    for a in s["account_assignments"]:
+        head = [ins_arn, store, a["account"], account_name[a["account"]], ps_arn[a["permission_set"]],
+                a["permission_set"], a["principal_type"]]
+        if a["principal_type"] == "USER":
+            u = users[a["principal"]]
+            rows.append(head + [ids.user_id(u), u["user_name"]] + user_cells(u))
+            continue
+        g = groups[a["principal"]]
+        principal = [ids.group_id(g), g["name"]]
+        if not g["members"]:
+            rows.append(head + principal + ["", "", "", ""])
+        for m in g["members"]:
+            rows.append(head + principal + user_cells(users[m]))
+    rows.sort()
+    return {
+        "permission_sets": len(s["permission_sets"]),
+        "provisioned_pairs": len(pairs),
+        "account_assignments": len(s["account_assignments"]),
+        "account_assignment_columns": ACCOUNT_ASSIGNMENT_COLUMNS,
+        "account_assignment_rows": rows,
+    }
 
 
 def expected(s: dict[str, Any]) -> dict[str, Any]:
@@ -72,6 +135,10 @@ def expected(s: dict[str, Any]) -> dict[str, Any]:
         st["assignments"] += len(app["assignments"])
         st["user_assignments"] += sum(1 for a in app["assignments"] if a["principal_type"] == "USER")
         st["group_assignments"] += sum(1 for a in app["assignments"] if a["principal_type"] == "GROUP")
+    disabled: dict[str, list[str]] = {}
+    for u in s["users"]:
+        if u.get("status") == "DISABLED":
+            disabled.setdefault(u["store"], []).append(u["user_name"])
     duplicates = {email: sorted(found) for email, found in sorted(seen.items()) if len(found) > 1}
     return {
         "accounts_total": len(s["accounts"]),
@@ -81,4 +148,6 @@ def expected(s: dict[str, Any]) -> dict[str, Any]:
         "instances_by_account": instances_by_account,
         "stores": stores,
         "duplicated_users": duplicates,
+        "disabled_users": {st: sorted(names) for st, names in sorted(disabled.items())},
+        **access(s),
     }

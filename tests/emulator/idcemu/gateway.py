@@ -117,11 +117,23 @@ def s3_operation(method: str, path: str, query: str, environ: dict[str, Any]) ->
     return f"{method}Object"
 
 
+def request_members(environ: dict[str, Any], form: dict[str, list[str]]) -> dict[str, Any]:
+    """The request's top-level members, for a fault's `when`: the JSON body's object, or the
+    query-protocol parameters (first value of each)."""
+    if form:
+        return {k: v[0] for k, v in form.items() if v}
+    try:
+        loaded = json.loads(_read_body(environ) or b"{}")
+    except ValueError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
 class Pending:
     """An admitted AWS request: who asks for what, when it arrived, when its answer is due."""
 
     __slots__ = ("environ", "service", "operation", "account", "access_key", "region", "form", "started",
-                 "due", "head")
+                 "due", "head", "_members")
 
     def __init__(self, environ: dict[str, Any], service: str, operation: str, account: str,
                  access_key: str | None, region: str, form: dict[str, list[str]], started: float, due: float):
@@ -136,6 +148,12 @@ class Pending:
         # When the answer is due: the injected latency after the request arrived.
         self.due = due
         self.head = environ.get("REQUEST_METHOD") == "HEAD"
+        self._members: dict[str, Any] | None = None
+
+    def members(self) -> dict[str, Any]:
+        if self._members is None:
+            self._members = request_members(self.environ, self.form)
+        return self._members
 
 
 class Gateway:
@@ -185,15 +203,16 @@ class Gateway:
         account = self.world.account_for_key(access_key)
         environ["HTTP_X_MOTO_ACCOUNT_ID"] = account
         started = self.control.begin(service, operation, account)
-        delay_ms = self.control.latency_ms(service, operation, account)
-        due = (started if arrived is None else min(arrived, started)) + delay_ms / 1000.0
-        return Pending(environ, service, operation, account, access_key, region, form, started, due)
+        p = Pending(environ, service, operation, account, access_key, region, form, started, started)
+        delay_ms = self.control.latency_ms(service, operation, account, p.members)
+        p.due = (started if arrived is None else min(arrived, started)) + delay_ms / 1000.0
+        return p
 
     def handle(self, p: Pending) -> Triple:
         """The answer to an admitted request (faults first); it is not counted answered
         until `finish`."""
         control = self.control
-        kind = control.error_fault(p.service, p.operation, p.account)
+        kind = control.error_fault(p.service, p.operation, p.account, p.members)
         if kind:
             return errors.fault_response(p.service, kind, head=p.head)
         if control.rate_limited(p.service, p.account):

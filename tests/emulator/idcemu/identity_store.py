@@ -6,8 +6,10 @@ account owning the store's instance, reached only by that account and, for the
 organization instance, by the delegated administrator (anyone else: AccessDeniedException;
 an unknown store: ResourceNotFoundException). The list and describe operations are the
 emulator's own, answered by the gateway directly (`direct`): they page in O(page) with
-AWS's shapes (UserArn, Revision, every email kept), where moto rebuilds and scans the
-whole store on every page.
+AWS's shapes (UserArn, Revision, UserStatus, every email kept), where moto rebuilds and
+scans the whole store on every page. GetUserId (UniqueAttribute `userName` or
+`emails.value`, exact match; an ExternalId never matches: scenario users have none) and
+ListGroupMembershipsForMember are the emulator's too.
 """
 
 from __future__ import annotations
@@ -44,13 +46,14 @@ USER_OPTIONAL = ("UserName", "DisplayName", "NickName", "ProfileUrl", "Emails", 
                  "UserType", "Title", "PreferredLanguage", "Locale", "Timezone")
 
 
-def user_json(u: Any) -> dict[str, Any]:
+def user_json(u: Any, status: str = "ENABLED") -> dict[str, Any]:
     """A user as ListUsers/DescribeUser answer it (empty members left out)."""
     out: dict[str, Any] = {
         "IdentityStoreId": u.IdentityStoreId,
         "UserId": u.UserId,
         "UserArn": f"arn:{PARTITION}:identitystore:::user/{u.UserId}",
         "Revision": REVISION,
+        "UserStatus": status,
     }
     if u.Name:
         name = {k: v for k, v in zip(u.Name._fields, u.Name) if v not in (None, [], {})}
@@ -94,6 +97,18 @@ def memberships_of(data: IdentityStoreData, group_id: str) -> list[str]:
         data._emu_index = index  # type: ignore[attr-defined]
         data._emu_index_gen = gen  # type: ignore[attr-defined]
     return data._emu_index.get(group_id, [])  # type: ignore[attr-defined]
+
+
+def memberships_for_member(data: IdentityStoreData, user_id: str) -> list[str]:
+    """Membership ids of one user, from an index rebuilt only after memberships change."""
+    gen = getattr(data, "_emu_gen", 0)
+    if getattr(data, "_emu_member_index_gen", None) != gen:
+        index: dict[str, list[str]] = {}
+        for mid, m in data.group_memberships.items():
+            index.setdefault((m.get("MemberId") or {}).get("UserId", ""), []).append(mid)
+        data._emu_member_index = index  # type: ignore[attr-defined]
+        data._emu_member_index_gen = gen  # type: ignore[attr-defined]
+    return data._emu_member_index.get(user_id, [])  # type: ignore[attr-defined]
 
 
 def _bump_on(method_name: str) -> None:
@@ -152,7 +167,7 @@ def install(world: World) -> None:
             items, token = paging.page(users, self._get_param("NextToken"), self._get_param("MaxResults"),
                                        maximum=100, default=100, total=len(users),
                                        scope=("ListUsers", store, wanted))
-            body = {"Users": [user_json(u) for u in items]}
+            body = {"Users": [user_json(u, world.user_status(u.UserId)) for u in items]}
         if token:
             body["NextToken"] = token
         return json_ok(body)
@@ -195,7 +210,7 @@ def install(world: World) -> None:
             user = data.users.get(self._get_param("UserId"))
             if user is None:
                 raise not_found("USER not found.", ResourceType="USER", ResourceId=self._get_param("UserId"))
-            return json_ok(user_json(user))
+            return json_ok(user_json(user, world.user_status(user.UserId)))
 
     def describe_group(self: direct.Call) -> Any:
         with world.lock:
@@ -205,6 +220,51 @@ def install(world: World) -> None:
                 raise not_found("GROUP not found.", ResourceType="GROUP", ResourceId=self._get_param("GroupId"))
             return json_ok(group_json(group))
 
-    for fn in (list_users, list_groups, list_group_memberships, describe_user, describe_group):
+    @paging.paged_handler(_bad_page)
+    def list_group_memberships_for_member(self: direct.Call) -> Any:
+        with world.lock:
+            store, data = data_of(self)
+            member = self._get_param("MemberId")
+            user_id = member.get("UserId") if isinstance(member, dict) else None
+            if not user_id:
+                raise validation("1 validation error detected: Value null at 'memberId' failed to satisfy "
+                                 "constraint: Member must not be null")
+            if user_id not in data.users:
+                raise not_found("USER not found.", ResourceType="USER", ResourceId=user_id)
+            ids = memberships_for_member(data, user_id)
+            items, token = paging.page(ids, self._get_param("NextToken"), self._get_param("MaxResults"),
+                                       maximum=100, default=100,
+                                       scope=("ListGroupMembershipsForMember", store, user_id))
+            body = {"GroupMemberships": [membership_json(data.group_memberships[m]) for m in items]}
+        if token:
+            body["NextToken"] = token
+        return json_ok(body)
+
+    def get_user_id(self: direct.Call) -> Any:
+        with world.lock:
+            store, data = data_of(self)
+            alt = self._get_param("AlternateIdentifier")
+            if not isinstance(alt, dict) or len(alt) != 1 or next(iter(alt)) not in ("UniqueAttribute", "ExternalId"):
+                raise validation("AlternateIdentifier must hold exactly one of UniqueAttribute, ExternalId")
+            found = None
+            if "UniqueAttribute" in alt:
+                attr = alt["UniqueAttribute"] or {}
+                path, value = str(attr.get("AttributePath") or ""), attr.get("AttributeValue")
+                if path.lower() not in ("username", "emails.value"):
+                    raise validation(f"The attribute {path} is not a unique attribute")
+                if not isinstance(value, str) or not value:
+                    raise validation("attribute value cannot be empty or null for attribute path")
+                for u in data.users.values():
+                    if (u.UserName == value if path.lower() == "username"
+                            else any(e.get("Value") == value for e in u.Emails or [])):
+                        found = u
+                        break
+            if found is None:
+                raise not_found("USER not found.", ResourceType="USER")
+            return json_ok({"IdentityStoreId": store, "UserId": found.UserId,
+                            "UserArn": f"arn:{PARTITION}:identitystore:::user/{found.UserId}"})
+
+    for fn in (list_users, list_groups, list_group_memberships, describe_user, describe_group,
+               list_group_memberships_for_member, get_user_id):
         direct.register("identitystore", direct.operation_name(fn.__name__), fn)
 

@@ -3,7 +3,8 @@
 A scenario argument is a shipped name (`blog`, `messy`: tests/emulator/scenarios/NAME.json),
 a path to a .json/.yaml/.yml file, or `gen:key=value,...` for the deterministic generator.
 `check` rejects what AWS itself would never hold (two account instances in one account,
-duplicate user names or emails in one store, members that do not exist, ...), so a test
+duplicate user names or emails in one store, members that do not exist, permission sets
+without an organization instance, assignments to unknown accounts or principals, ...), so a test
 never runs against an organization that cannot exist.
 """
 
@@ -24,7 +25,14 @@ GEN_KEYS = {
     "accounts": int, "account_instances": int, "users": int, "seed": int, "groups": int,
     "apps_per_instance": int, "members_per_group": int, "suspended": int, "without_role": int,
     "other_region": str, "home_region": str, "management_account": str,
+    "permission_sets": int, "pairs": int, "big_group": int, "big_group_accounts": int,
+    "big_group_permission_sets": int,
 }
+PRINCIPAL_TYPES = ("USER", "GROUP")
+USER_STATUSES = ("ENABLED", "DISABLED")
+# botocore's sso-admin model: PermissionSetName, Duration (AWS accepts 1 to 12 hours)
+PS_NAME_RE = re.compile(r"[\w+=,.@-]{1,32}")
+DURATION_RE = re.compile(r"PT(?:(\d+)H)?(?:(\d+)M)?")
 
 
 class ScenarioError(ValueError):
@@ -86,7 +94,8 @@ def check(s: dict[str, Any]) -> dict[str, Any]:
     s.setdefault("home_region", "us-east-1")
     s.setdefault("role_name", DEFAULT_ROLE)
     s.setdefault("delegated_admin", None)
-    for key in ("accounts", "instances", "users", "groups", "applications"):
+    for key in ("accounts", "instances", "users", "groups", "applications", "permission_sets",
+                "account_assignments", "provisioned"):
         s.setdefault(key, [])
         if not isinstance(s[key], list):
             fail(f"{key} must be a list")
@@ -158,6 +167,9 @@ def check(s: dict[str, Any]) -> dict[str, Any]:
             fail(f"user_name {name} twice in {store}")
         users_by_store[store].add(name)
         u.setdefault("display_name", name)
+        u["status"] = str(u.get("status", "ENABLED")).upper()
+        if u["status"] not in USER_STATUSES:
+            fail(f"user {name} in {store}: status must be ENABLED or DISABLED")
         emails = u.get("emails") or []
         if isinstance(emails, str):
             emails = [emails]
@@ -201,7 +213,67 @@ def check(s: dict[str, Any]) -> dict[str, Any]:
             pool = users_by_store[store] if ptype == "USER" else groups_by_store[store]
             if asg.get("principal") not in pool:
                 fail(f"application {app['name']}: {ptype} {asg.get('principal')!r} not in {store}")
+    _check_access(s, accounts, stores, users_by_store, groups_by_store, fail)
     return s
+
+
+def _check_access(s: dict[str, Any], accounts: dict[str, Any], stores: dict[str, Any],
+                  users_by_store: dict[str, set[str]], groups_by_store: dict[str, set[str]], fail: Any) -> None:
+    """Permission sets, provisioned pairs and account assignments: organization instance only."""
+    if not (s["permission_sets"] or s["account_assignments"] or s["provisioned"]):
+        return
+    org = [st for st, i in stores.items() if i["owner"] == s["management_account"]]
+    if not org:
+        fail("permission sets and account assignments need an organization instance "
+             "(account instances have none)")
+    org_store = org[0]
+    names: set[str] = set()
+    for ps in s["permission_sets"]:
+        name = ps.get("name")
+        if not isinstance(name, str) or not PS_NAME_RE.fullmatch(name):
+            fail(f"permission set name {name!r} must be 1-32 characters of [\\w+=,.@-]")
+        if name in names:
+            fail(f"permission set {name} listed twice (names are unique in an instance)")
+        names.add(name)
+        ps.setdefault("session_duration", "PT1H")
+        m = DURATION_RE.fullmatch(str(ps["session_duration"]))
+        seconds = (int(m.group(1) or 0) * 3600 + int(m.group(2) or 0) * 60) if m else 0
+        if not m or not 3600 <= seconds <= 43200:
+            fail(f"permission set {name}: session_duration {ps['session_duration']!r} must be an ISO 8601 "
+                 "duration from PT1H to PT12H")
+        desc = ps.get("description")
+        if desc is not None and not 1 <= len(desc) <= 700:
+            fail(f"permission set {name}: description must be 1-700 characters")
+
+    def pair_of(entry: dict[str, Any], what: str) -> tuple[str, str]:
+        acct, ps = str(entry.get("account", "")), entry.get("permission_set")
+        if acct not in accounts:
+            fail(f"{what}: account {acct!r} is not in accounts")
+        if ps not in names:
+            fail(f"{what}: permission set {ps!r} is not in permission_sets")
+        entry["account"] = acct
+        return acct, ps
+
+    seen_pairs: set[tuple[str, str]] = set()
+    for entry in s["provisioned"]:
+        pair = pair_of(entry, "provisioned")
+        if pair in seen_pairs:
+            fail(f"provisioned: {pair[1]} on {pair[0]} listed twice")
+        seen_pairs.add(pair)
+    seen: set[tuple[str, str, str, str]] = set()
+    for asg in s["account_assignments"]:
+        acct, ps = pair_of(asg, "account assignment")
+        ptype = asg.get("principal_type")
+        if ptype not in PRINCIPAL_TYPES:
+            fail(f"account assignment of {ps} on {acct}: principal_type must be USER or GROUP")
+        pool = users_by_store[org_store] if ptype == "USER" else groups_by_store[org_store]
+        if asg.get("principal") not in pool:
+            fail(f"account assignment of {ps} on {acct}: {ptype} {asg.get('principal')!r} is not in the "
+                 f"organization store {org_store}")
+        key = (acct, ps, ptype, asg["principal"])
+        if key in seen:
+            fail(f"account assignment of {ps} on {acct} to {ptype} {asg['principal']} listed twice")
+        seen.add(key)
 
 
 def load(arg: str) -> dict[str, Any]:

@@ -55,7 +55,7 @@ def build(scenario_arg: str) -> tuple[Any, Any, Any]:
     os.environ.pop("MOTO_ACCOUNT_ID", None)
     from moto.moto_server.werkzeug_app import create_backend_app
 
-    from . import identity_store, organizations, scenario, sso_admin, sts, world as world_mod
+    from . import identity_store, organizations, permission_sets, scenario, sso_admin, sts, world as world_mod
     from .control import Control
     from .gateway import Gateway
 
@@ -66,6 +66,7 @@ def build(scenario_arg: str) -> tuple[Any, Any, Any]:
     control = Control()
     world = world_mod.load(spec)
     sso_admin.install(world, control)
+    permission_sets.install(world)
     identity_store.install(world)
     organizations.install(world)
     sts.install(world)
@@ -130,12 +131,14 @@ def serve(scenario_arg: str, port: int = 0, region: str = "us-east-1", verbose: 
         threading.Thread(target=watch, daemon=True).start()
 
     endpoint = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    # Logged before the endpoint line (the socket already listens), so that whoever waits
+    # for that line finds the log line written too.
+    log.info("serving on %s (pid %d)", endpoint, os.getpid())
     sys.stdout.write(endpoint + "\n")
     sys.stdout.flush()
     # Nothing else goes to stdout: a reader may stop reading after the endpoint line.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
-    log.info("serving on %s (pid %d)", endpoint, os.getpid())
     try:
         server.run(sockets=[sock])
     except SystemExit:

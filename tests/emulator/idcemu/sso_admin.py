@@ -1,7 +1,7 @@
 """sso-admin: the instance and application operations moto lacks, with AWS's visibility.
 
-Answered by the gateway directly (`direct`); every other sso-admin operation goes to moto,
-so permission sets and account assignments stay moto's. Request and
+Answered by the gateway directly (`direct`); permission sets and account assignments are
+the emulator's own too (`permission_sets`); the few other sso-admin operations go to moto. Request and
 response members follow botocore's sso-admin service model. moto's automatic default
 instance per account and Region is switched off: only the scenario's instances exist.
 """

@@ -4,7 +4,8 @@ moto lets any caller assume any role; AWS refuses a role that does not exist or 
 that is suspended or closed. The role check comes from the scenario (`World.role_check`).
 A granted role gets fresh temporary credentials whose access key is remembered as the
 role's session (`World.sessions`): that is how the gateway knows who calls with it later
-and what GetCallerIdentity answers for it. moto's own AssumeRole creates an IAM backend
+and what GetCallerIdentity answers for it. A key `AKIAACCOUNT` + 12 digits of an account of
+the scenario is that account's own (an IAM user `emulator` there). moto's own AssumeRole creates an IAM backend
 per target account, about a millisecond each, which at a thousand accounts made it the
 emulator's most expensive call.
 """
@@ -32,6 +33,8 @@ MIN_DURATION, MAX_DURATION = 900, 43200
 KEY_ALPHABET = string.ascii_uppercase + string.digits
 # For a key that AssumeRole did not issue (the management account's own), moto's answer.
 DEFAULT_USER_ID = "AKIAIOSFODNN7EXAMPLE"
+# The IAM user GetCallerIdentity names for an `AKIAACCOUNT` + 12 digits key.
+OWN_KEY_USER = "emulator"
 
 
 def _random(n: int, prefix: str = "") -> str:
@@ -107,6 +110,12 @@ def install(world: World) -> None:
         granted = world.sessions.get(call.access_key or "")
         if granted is not None:
             body = caller_identity_xml(granted.user_id, granted.arn, granted.account)
+        elif call.current_account != world.management:
+            # an `AKIAACCOUNT` + 12 digits key: an IAM user of that account
+            partition = "aws-cn" if call.region.startswith("cn-") else "aws"
+            body = caller_identity_xml(f"AIDA{call.current_account}EMULATOR",
+                                       f"arn:{partition}:iam::{call.current_account}:user/{OWN_KEY_USER}",
+                                       call.current_account)
         else:
             partition = "aws-cn" if call.region.startswith("cn-") else "aws"
             body = caller_identity_xml(DEFAULT_USER_ID, f"arn:{partition}:sts::{call.current_account}:user/moto",

@@ -1,8 +1,8 @@
 """The organization the emulator serves, and its fast insertion into moto's backends.
 
 `World` holds what moto has no model for (Identity Center instances, applications,
-application assignments, which account may see what, which access keys belong to which
-account) and puts the rest straight into moto's in-process backends: the organization and
+application assignments, permission sets, their provisioning and account assignments,
+user status, which account may see what, which access keys belong to which account) and puts the rest straight into moto's in-process backends: the organization and
 its accounts (with their State) into moto's Organizations backend, users, groups and
 memberships into moto's Identity Store backend of the instance owner's account and Region.
 Nothing goes through HTTP, so 1,000 accounts and 50,000 users load in seconds.
@@ -12,7 +12,7 @@ Identifiers derive from a hash of the scenario's names, so they are the same on 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,7 +23,10 @@ from moto.identitystore.models import IdentityStoreData, Name, identitystore_bac
 from moto.identitystore.models import User as MotoUser
 from moto.organizations.models import FakeAccount, organizations_backends
 
-PARTITION = "aws"
+from . import ids as ids_mod
+from .ids import (PARTITION, _hex, instance_arn, permission_set_arn, permission_set_id,  # noqa: F401
+                  principal_id)
+
 EPOCH = dt.datetime(2023, 11, 15)  # naive UTC, as moto keeps its timestamps
 EPOCH_SECONDS = (EPOCH - dt.datetime(1970, 1, 1)).total_seconds()
 
@@ -37,14 +40,6 @@ STATUS_FOR_STATE = {
 }
 
 
-def _hex(*parts: str, n: int = 32) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:n]
-
-
-def principal_id(kind: str, store: str, name: str) -> str:
-    """An Identity Store id in AWS's shape: 10 hex, '-', then a UUID."""
-    h = _hex(kind, store, name, n=42)
-    return f"{h[:10]}-{h[10:18]}-{h[18:22]}-{h[22:26]}-{h[26:30]}-{h[30:42]}"
 
 
 def plain_uuid(*parts: str) -> str:
@@ -52,8 +47,9 @@ def plain_uuid(*parts: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
-def instance_arn(instance_id: str) -> str:
-    return f"arn:{PARTITION}:sso:::instance/{instance_id}"
+# An access key id `AKIAACCOUNT` + 12 digits belongs to that account (when it is in the
+# scenario): the "own credentials" of an account other than the management account.
+ACCOUNT_KEY_RE = re.compile(r"AKIAACCOUNT(\d{12})")
 
 
 def store_arn(owner: str, store_id: str) -> str:
@@ -144,6 +140,30 @@ class Application:
         return out
 
 
+@dataclass
+class PermissionSet:
+    ps_id: str
+    instance: Instance
+    name: str
+    created: float
+    description: str | None = None
+    session_duration: str = "PT1H"
+    relay_state: str | None = None
+
+    @property
+    def arn(self) -> str:
+        return permission_set_arn(self.instance.instance_id, self.ps_id)
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"Name": self.name, "PermissionSetArn": self.arn, "CreatedDate": self.created,
+                               "SessionDuration": self.session_duration}
+        if self.description:
+            out["Description"] = self.description
+        if self.relay_state:
+            out["RelayState"] = self.relay_state
+        return out
+
+
 @dataclass(frozen=True)
 class AssumedSession:
     """Temporary credentials AssumeRole issued, and whose they are."""
@@ -173,16 +193,30 @@ class World:
         self.apps: dict[str, Application] = {}            # by application ARN
         self.apps_by_instance: dict[str, list[Application]] = {}
         self.sessions: dict[str, AssumedSession] = {}     # AssumeRole access key -> session
+        self.permission_sets: dict[str, PermissionSet] = {}  # by permission set ARN
+        self.ps_by_instance: dict[str, list[PermissionSet]] = {}
+        # permission set ARN -> accounts it is provisioned to, in provisioning order; and
+        # the same pairs by account
+        self.provisioned: dict[str, dict[str, None]] = {}
+        self.provisioned_to_account: dict[str, dict[str, None]] = {}
+        # (account, permission set ARN) -> {(principal_type, principal_id): None}, in order
+        self.account_assignments: dict[tuple[str, str], dict[tuple[str, str], None]] = {}
+        self.disabled_users: set[str] = set()             # UserIds whose UserStatus is DISABLED
+        self._by_principal: dict[tuple[str, str], list[tuple[str, str]]] | None = None
         self.lock = threading.RLock()                     # guards moto and the maps above
         self.load_seconds = 0.0
 
     # ---- accounts and credentials -------------------------------------------------
     def account_for_key(self, access_key: str | None) -> str:
-        """Keys issued by AssumeRole belong to the role's account; any other is management's."""
+        """Keys issued by AssumeRole belong to the role's account; `AKIAACCOUNT` + 12 digits
+        to that account when it is in the scenario; any other key is management's."""
         if access_key:
             session = self.sessions.get(access_key)
             if session is not None:
                 return session.account
+            own = ACCOUNT_KEY_RE.fullmatch(access_key)
+            if own is not None and own.group(1) in self.accounts:
+                return own.group(1)
         return self.management
 
     def role_check(self, role_arn: str) -> str | None:
@@ -231,6 +265,7 @@ class World:
         self.instances[inst.arn] = inst
         self.by_store[store_id] = inst
         self.apps_by_instance[inst.arn] = []
+        self.ps_by_instance[inst.arn] = []
         store_backend = identitystore_backends[owner][region]
         store_backend.identity_stores.setdefault(store_id, IdentityStoreData())
         return inst
@@ -238,6 +273,9 @@ class World:
     def remove_instance(self, inst: Instance) -> None:
         for app in self.apps_by_instance.pop(inst.arn, []):
             self.apps.pop(app.arn, None)
+        for ps in list(self.ps_by_instance.get(inst.arn, [])):
+            self.remove_permission_set(ps)
+        self.ps_by_instance.pop(inst.arn, None)
         self.instances.pop(inst.arn, None)
         self.by_store.pop(inst.store_id, None)
         identitystore_backends[inst.owner][inst.region].identity_stores.pop(inst.store_id, None)
@@ -261,6 +299,58 @@ class World:
         lst = self.apps_by_instance.get(app.instance.arn, [])
         if app in lst:
             lst.remove(app)
+
+    # ---- permission sets and account assignments -------------------------------------
+    def add_permission_set(self, inst: Instance, name: str, description: str | None = None,
+                           session_duration: str | None = None, relay_state: str | None = None,
+                           created: float | None = None) -> PermissionSet:
+        ps = PermissionSet(ps_id=permission_set_id(inst.instance_id, name), instance=inst, name=name,
+                           created=created if created is not None else time.time(),
+                           description=description, session_duration=session_duration or "PT1H",
+                           relay_state=relay_state)
+        self.permission_sets[ps.arn] = ps
+        self.ps_by_instance[inst.arn].append(ps)
+        self.provisioned[ps.arn] = {}
+        return ps
+
+    def remove_permission_set(self, ps: PermissionSet) -> None:
+        for acct in self.provisioned.pop(ps.arn, {}):
+            self.provisioned_to_account.get(acct, {}).pop(ps.arn, None)
+            self.account_assignments.pop((acct, ps.arn), None)
+        self._by_principal = None
+        self.permission_sets.pop(ps.arn, None)
+        lst = self.ps_by_instance.get(ps.instance.arn, [])
+        if ps in lst:
+            lst.remove(ps)
+
+    def assignments_of_principal(self, principal_type: str, principal: str) -> list[tuple[str, str]]:
+        """(account, permission set ARN) of every account assignment of one principal, from an
+        index rebuilt only after assignments change."""
+        if self._by_principal is None:
+            index: dict[tuple[str, str], list[tuple[str, str]]] = {}
+            for pair, principals in self.account_assignments.items():
+                for key in principals:
+                    index.setdefault(key, []).append(pair)
+            self._by_principal = index
+        return self._by_principal.get((principal_type, principal), [])
+
+    def unassign(self, account: str, ps_arn: str, principal_type: str, principal: str) -> bool:
+        found = self.account_assignments.get((account, ps_arn), {}).pop((principal_type, principal), 0) is None
+        self._by_principal = None
+        return found
+
+    def provision(self, account: str, ps_arn: str) -> None:
+        self.provisioned[ps_arn][account] = None
+        self.provisioned_to_account.setdefault(account, {})[ps_arn] = None
+
+    def assign(self, account: str, ps_arn: str, principal_type: str, principal: str) -> None:
+        """An account assignment; like CreateAccountAssignment it provisions the pair."""
+        self.provision(account, ps_arn)
+        self.account_assignments.setdefault((account, ps_arn), {})[(principal_type, principal)] = None
+        self._by_principal = None
+
+    def user_status(self, user_id: str) -> str:
+        return "DISABLED" if user_id in self.disabled_users else "ENABLED"
 
     def store_data(self, inst: Instance) -> IdentityStoreData:
         return identitystore_backends[inst.owner][inst.region].identity_stores[inst.store_id]
@@ -287,6 +377,10 @@ class World:
             "memberships": sum(len(s.group_memberships) for s in stores),
             "applications": len(self.apps),
             "assignments": sum(len(a.assignments) for a in self.apps.values()),
+            "permission_sets": len(self.permission_sets),
+            "provisioned_pairs": sum(len(v) for v in self.provisioned.values()),
+            "account_assignments": sum(len(v) for v in self.account_assignments.values()),
+            "disabled_users": len(self.disabled_users),
             "load_seconds": round(self.load_seconds, 3),
         }
 
@@ -339,15 +433,17 @@ def load(scenario: dict[str, Any]) -> World:
         for i in scenario["instances"]:
             world.add_instance(
                 owner=i["owner"], region=i["region"], store_id=i["identity_store_id"],
-                instance_id=i.get("instance_id") or f"ssoins-{_hex('ins', i['identity_store_id'], n=16)}",
+                instance_id=ids_mod.instance_id(i),
                 name=i["name"], status=i["status"], created=created,
                 additional_regions=i.get("additional_regions"))
         user_ids: dict[tuple[str, str], str] = {}
         for u in scenario["users"]:
             store = u["store"]
             data = world.store_data(world.by_store[store])
-            uid = u.get("user_id") or principal_id("user", store, u["user_name"])
+            uid = ids_mod.user_id(u)
             user_ids[(store, u["user_name"])] = uid
+            if u.get("status") == "DISABLED":
+                world.disabled_users.add(uid)
             emails = [{"Value": e, "Type": "work", "Primary": n == 0} for n, e in enumerate(u["emails"])]
             data.users[uid] = MotoUser(
                 UserId=uid, IdentityStoreId=store, UserName=u["user_name"],
@@ -358,7 +454,7 @@ def load(scenario: dict[str, Any]) -> World:
         for g in scenario["groups"]:
             store = g["store"]
             data = world.store_data(world.by_store[store])
-            gid = g.get("group_id") or principal_id("group", store, g["name"])
+            gid = ids_mod.group_id(g)
             group_ids[(store, g["name"])] = gid
             data.groups[gid] = MotoGroup(GroupId=gid, DisplayName=g["name"], ExternalIds=[],
                                          Description=g.get("description"), IdentityStoreId=store)
@@ -378,6 +474,21 @@ def load(scenario: dict[str, Any]) -> World:
                 key = (asg["principal_type"], asg["principal"])
                 ids = user_ids if key[0] == "USER" else group_ids
                 app.assignments[(key[0], ids[(inst.store_id, key[1])])] = None
+        org = next((i for i in world.instances.values() if i.is_org), None)
+        ps_by_name: dict[str, PermissionSet] = {}
+        for spec in scenario.get("permission_sets", []):
+            assert org is not None  # checked: permission sets need the organization instance
+            ps_by_name[spec["name"]] = world.add_permission_set(
+                org, spec["name"], description=spec.get("description"),
+                session_duration=spec.get("session_duration"), relay_state=spec.get("relay_state"),
+                created=created)
+        for pair in scenario.get("provisioned", []):
+            world.provision(pair["account"], ps_by_name[pair["permission_set"]].arn)
+        for asg in scenario.get("account_assignments", []):
+            assert org is not None
+            ids = user_ids if asg["principal_type"] == "USER" else group_ids
+            world.assign(asg["account"], ps_by_name[asg["permission_set"]].arn, asg["principal_type"],
+                         ids[(org.store_id, asg["principal"])])
     world.load_seconds = time.perf_counter() - t0
     return world
 

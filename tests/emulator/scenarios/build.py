@@ -34,7 +34,9 @@ def blog() -> dict:
         user(org, "username", "Admin User", "username+adminuser@domain.com"),
         user(org, "username2", "Admin User Two", "username2+adminuser@domain.com"),
         user(org, "maria.garcia", "Maria Garcia", "maria.garcia@domain.com"),
-        user(org, "li.wei", "Li Wei", "li.wei@domain.com"),
+        # left the company: access disabled, assignments (and the Slack app through
+        # developers) still in place
+        dict(user(org, "li.wei", "Li Wei", "li.wei@domain.com"), status="DISABLED"),
         user(a1, "username", "Admin User", "username+adminuser@domain.com"),
         user(a1, "username2", "Admin User Two", "username2+adminuser@domain.com"),
         user(a1, "username3", "Admin User Three", "username3+adminuser@domain.com"),
@@ -63,6 +65,25 @@ def blog() -> dict:
         {"instance": a2, "name": "CodeCatalyst sandbox", "provider": P + "codecatalyst", "status": "ENABLED",
          "assignments": asg(("USER", "username3"), ("GROUP", "sandbox"))},
     ]
+    mgmt, work, sb1, sb2 = "111122223333", "111122224444", "111122221111", "111122225555"
+    permission_sets = [
+        {"name": "AdministratorAccess", "description": "Full access", "session_duration": "PT4H"},
+        {"name": "ReadOnlyAccess", "description": "Read-only access to every service", "session_duration": "PT8H"},
+        {"name": "Billing", "session_duration": "PT1H",
+         "relay_state": "https://console.aws.amazon.com/billing/home"},
+    ]
+
+    def access(account: str, ps: str, ptype: str, principal: str) -> dict:
+        return {"account": account, "permission_set": ps, "principal_type": ptype, "principal": principal}
+
+    account_assignments = [access(a, "AdministratorAccess", "GROUP", "admins") for a in (mgmt, work, sb1, sb2)]
+    account_assignments += [access(a, "ReadOnlyAccess", "GROUP", "developers") for a in (work, sb1)]
+    account_assignments += [
+        access(sb2, "ReadOnlyAccess", "USER", "maria.garcia"),
+        access(work, "AdministratorAccess", "USER", "li.wei"),  # DISABLED, still assigned
+        access(mgmt, "Billing", "USER", "username"),
+    ]
+    provisioned = [{"account": work, "permission_set": "Billing"}]  # provisioned, nobody assigned
     return {
         "description": "The AWS Security Blog organization: one organization instance, two account instances.",
         "management_account": "111122223333", "home_region": "us-east-1", "role_name": ROLE,
@@ -87,6 +108,8 @@ def blog() -> dict:
              "instance_id": "ssoins-7223222222222222"},
         ],
         "users": users, "groups": groups, "applications": apps,
+        "permission_sets": permission_sets, "account_assignments": account_assignments,
+        "provisioned": provisioned,
     }
 
 
@@ -177,12 +200,44 @@ def messy() -> dict:
         {"instance": s5, "name": "Lab app without assignments", "provider": P + "codecatalyst",
          "status": "ENABLED", "assignments": []},
     ]
+    for u in users:  # disabled users who keep their access
+        if u["store"] == org and u["user_name"] in ("user0042", "two.emails"):
+            u["status"] = "DISABLED"
+    named = ["AdministratorAccess", "ReadOnlyAccess", "ViewOnlyAccess", "PowerUserAccess", "Billing"]
+    permission_sets = [{"name": n, "description": f"{n} for the whole organization", "session_duration": "PT2H"}
+                       for n in named]
+    permission_sets += [{"name": f"Team{n:03d}Access", "session_duration": "PT1H"} for n in range(6, 106)]
+
+    def access(account: str, ps: str, ptype: str, principal: str) -> dict:
+        return {"account": account, "permission_set": ps, "principal_type": ptype, "principal": principal}
+
+    # 150 assignments on one pair: 2 pages of ListAccountAssignments
+    assignments = [access("111100000011", "AdministratorAccess", "USER", n) for n in org_names[:110]]
+    assignments += [access("111100000011", "AdministratorAccess", "GROUP", f"team-{n:03d}") for n in range(2, 42)]
+    # groups on several accounts: the 120-member group and an empty one
+    assignments += [access(a, "ReadOnlyAccess", "GROUP", "everyone-big")
+                    for a in ("111100000001", "111100000002", "111100000003")]
+    assignments += [access(a, "ViewOnlyAccess", "GROUP", "team-010") for a in ("111100000004", "111100000005")]
+    assignments += [
+        access("111100000006", "PowerUserAccess", "USER", "two.emails"),   # DISABLED, two emails
+        access("111100000008", "Billing", "USER", "no.email"),
+        access("111100000009", "ViewOnlyAccess", "USER", "unicode.name"),
+        access("111100000007", "ReadOnlyAccess", "USER", "user0007"),      # SUSPENDED account
+        access("111100000013", "ReadOnlyAccess", "GROUP", "team-013"),     # CLOSED account
+        access("111100000021", "PowerUserAccess", "GROUP", "team-021"),    # account without member role
+        access(mgmt, "AdministratorAccess", "GROUP", "team-002"),          # management account
+        access(mgmt, "Billing", "USER", "user0001"),
+    ]
+    # every permission set provisioned to one account, nobody assigned there: 2 pages of
+    # ListPermissionSetsProvisionedToAccount, and no report rows
+    provisioned = [{"account": "111100000010", "permission_set": p["name"]} for p in permission_sets]
     return {
         "description": "A messy organization: non-ACTIVE accounts, missing roles, email quirks, "
                        "empty groups, more than one page of everything, an account instance in eu-west-1.",
         "management_account": mgmt, "home_region": "us-east-1", "role_name": ROLE, "delegated_admin": None,
         "quirks": {"list_accounts_empty_first_page": True},
         "accounts": accounts, "instances": instances, "users": users, "groups": groups, "applications": apps,
+        "permission_sets": permission_sets, "account_assignments": assignments, "provisioned": provisioned,
     }
 
 
