@@ -128,6 +128,7 @@ pub async fn run_audit(
         report::instances_csv(&instance_rows)?,
         report::duplicated_users_csv(&duplicates)?,
         report::assignments_csv(&assignment_rows)?,
+        report::account_assignments_csv(analysis::AccountAssignmentTable::new(inventory).rows())?,
         report::account_errors_csv(&inventory.errors)?,
     ];
 

@@ -1,10 +1,13 @@
 //! The run's counts: how much was seen, audited, skipped and failed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::model::{ErrorCode, IdentityStoreId, Inventory, Stage};
+use crate::model::{ErrorCode, IdentityStoreId, Inventory, PrincipalType, Stage};
+
+use super::account_assignments::account_assignment_row_count;
+use super::store_index::{Members, StoreIndex};
 
 /// The `counts` object of the run summary.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -23,6 +26,15 @@ pub struct Counts {
     pub duplicated_users: usize,
     pub applications: usize,
     pub application_assignments: usize,
+    /// Permission sets of the organization instance (as ListPermissionSets lists them).
+    pub permission_sets: usize,
+    /// Account assignments as AWS lists them (a group assignment counts once).
+    pub account_assignments: usize,
+    /// Rows of the `account_assignments` report (groups expanded to their members).
+    pub account_assignment_rows: usize,
+    /// Users the store says are DISABLED who still hold an application or account
+    /// assignment, directly or through a group (each user of each store once).
+    pub disabled_users_with_access: usize,
 }
 
 /// Counts an inventory; `duplicated_users` comes from the duplicates analysis.
@@ -67,5 +79,52 @@ pub fn count(inventory: &Inventory, duplicated_users: usize) -> Counts {
         duplicated_users,
         applications: inventory.applications.len(),
         application_assignments: inventory.applications.iter().map(|a| a.assignments.len()).sum(),
+        permission_sets: inventory.account_access.permission_set_count,
+        account_assignments: inventory.account_access.pairs.iter().map(|p| p.assignments.len()).sum(),
+        account_assignment_rows: account_assignment_row_count(inventory),
+        disabled_users_with_access: disabled_users_with_access(inventory),
     }
+}
+
+/// Users marked DISABLED who hold an assignment, directly or through a group.
+fn disabled_users_with_access(inventory: &Inventory) -> usize {
+    // Every (store, principal) assigned anywhere, each once.
+    let mut assigned: BTreeSet<(&IdentityStoreId, PrincipalType, &str)> = BTreeSet::new();
+    for application in &inventory.applications {
+        if let Some(instance) = inventory.instances.get(&application.instance_arn) {
+            for a in &application.assignments {
+                assigned.insert((&instance.identity_store_id, a.principal_type, a.principal_id.as_str()));
+            }
+        }
+    }
+    let access = &inventory.account_access;
+    if let Some(instance) = access
+        .instance_arn
+        .as_ref()
+        .and_then(|arn| inventory.instances.get(arn))
+    {
+        for a in access.pairs.iter().flat_map(|p| &p.assignments) {
+            assigned.insert((&instance.identity_store_id, a.principal_type, a.principal_id.as_str()));
+        }
+    }
+    let indexes: BTreeMap<&IdentityStoreId, StoreIndex<'_>> = inventory
+        .stores
+        .iter()
+        .map(|(id, s)| (id, StoreIndex::new(s)))
+        .collect();
+    let mut disabled: BTreeSet<(&IdentityStoreId, &str)> = BTreeSet::new();
+    for (store, principal_type, id) in assigned {
+        let Some(index) = indexes.get(store) else { continue };
+        let user_ids: Vec<&str> = match (principal_type, index.members(id)) {
+            (PrincipalType::User, _) => vec![id],
+            (PrincipalType::Group, Members::Read(members)) => members.iter().map(|m| m.as_str()).collect(),
+            (PrincipalType::Group, Members::NotRead) => Vec::new(),
+        };
+        for user_id in user_ids {
+            if index.user(user_id).is_some_and(|u| u.is_disabled()) {
+                disabled.insert((store, user_id));
+            }
+        }
+    }
+    disabled.len()
 }

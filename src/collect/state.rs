@@ -300,6 +300,10 @@ impl State {
             PairDiscovery::PerPermissionSet
         };
         self.access.discovery = Some(discovery);
+        let management = self.context.management_account_id.clone();
+        if accounts.contains(&management) {
+            self.refused_to_delegated_admin(&management, &instance);
+        }
         tracing::info!(
             phase = "permission_sets",
             permission_sets = permission_sets.len(),
@@ -332,8 +336,9 @@ impl State {
         }
     }
 
-    /// AWS refuses a delegated administrator the management account's assignments:
-    /// says so once, as an error row, instead of a refused call per pair.
+    /// AWS refuses a delegated administrator the management account's assignments
+    /// (and leaves it out of the accounts a permission set is provisioned to): says
+    /// so once, as an error row, instead of a refused call per pair or a silent gap.
     fn refused_to_delegated_admin(&mut self, account: &AccountId, instance: &Instance) -> bool {
         if !self.context.is_delegated_admin() || account != &self.context.management_account_id {
             return false;

@@ -3,6 +3,7 @@
 //! Writers do no I/O; sinks decide where the bytes go. Every cell goes through
 //! [`neutralize`] so names from external identity providers cannot become formulas.
 
+pub mod account_assignments;
 pub mod cells;
 pub mod summary;
 
@@ -11,6 +12,7 @@ use std::borrow::Cow;
 use crate::analysis::{AssignmentRow, DuplicateRow, InstanceRow};
 use crate::model::AccountError;
 
+pub use account_assignments::{ACCOUNT_ASSIGNMENTS, account_assignments_csv};
 pub use cells::neutralize;
 pub use summary::{ErrorEntry, RunSummary};
 

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary and the real handler against the local AWS
 //! emulator (tests/emulator) over HTTP on 127.0.0.1, checking the reports' content.
 
+mod account_access;
 mod blog;
 mod call_counts;
 mod concurrency;
