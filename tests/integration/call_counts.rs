@@ -17,8 +17,11 @@ const INSTANCES_PAGE: usize = 10;
 const IDENTITY_STORE_PAGE: usize = 100;
 const APPLICATIONS_PAGE: usize = 50;
 const ASSIGNMENTS_PAGE: usize = 100;
-/// Four CSV reports and the summary, each written dated and then as `latest/`.
-const ARTIFACTS: u64 = 5;
+/// Five CSV reports and the summary, each written dated and then as `latest/`.
+const ARTIFACTS: u64 = 6;
+/// Page size of the permission-set and account-assignment listings (every sso-admin
+/// `MaxResults` is at most 100).
+const ACCESS_PAGE: usize = 100;
 
 /// Calls to list `n` items at `size` a page: an empty listing is still one call.
 fn pages(n: usize, size: usize) -> u64 {
@@ -160,6 +163,62 @@ fn expected_calls(spec: &Value) -> Expected {
             "ListApplicationAssignments",
             assignment_pages[store],
         );
+    }
+    // The organization instance's permission sets and where they are provisioned: per
+    // permission set (more accounts than permission sets), then each pair's
+    // assignments, each named permission set described once, and the members of
+    // the groups account assignments name (once, with those applications name).
+    let permission_sets = spec["permission_sets"].as_array().map_or(0, Vec::len);
+    add(
+        mgmt,
+        "sso-admin",
+        "ListPermissionSets",
+        pages(permission_sets, ACCESS_PAGE),
+    );
+    let mut pairs: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for p in spec["provisioned"].as_array().into_iter().flatten() {
+        pairs.entry((s(p, "account"), s(p, "permission_set"))).or_default();
+    }
+    let org_store = spec["instances"]
+        .as_array()
+        .expect("instances")
+        .iter()
+        .find(|i| s(i, "owner") == mgmt)
+        .map(|i| s(i, "identity_store_id"))
+        .expect("an organization instance");
+    for a in spec["account_assignments"].as_array().into_iter().flatten() {
+        *pairs.entry((s(a, "account"), s(a, "permission_set"))).or_default() += 1;
+        if s(a, "principal_type") == "GROUP" {
+            assigned_groups.entry(org_store).or_default().insert(s(a, "principal"));
+        }
+    }
+    assert!(
+        accounts.len() >= permission_sets,
+        "this test expects discovery per permission set"
+    );
+    let mut accounts_per_set: BTreeMap<&str, usize> = BTreeMap::new();
+    for (_, set) in pairs.keys() {
+        *accounts_per_set.entry(set).or_default() += 1;
+    }
+    let described: BTreeSet<&str> = pairs
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|((_, set), _)| *set)
+        .collect();
+    for p in spec["permission_sets"].as_array().into_iter().flatten() {
+        let n = accounts_per_set.get(s(p, "name")).copied().unwrap_or(0);
+        add(
+            mgmt,
+            "sso-admin",
+            "ListAccountsForProvisionedPermissionSet",
+            pages(n, ACCESS_PAGE),
+        );
+    }
+    add(mgmt, "sso-admin", "DescribePermissionSet", described.len() as u64);
+    for n in pairs.values() {
+        add(mgmt, "sso-admin", "ListAccountAssignments", pages(*n, ACCESS_PAGE));
+    }
+    for (store, account) in &reader {
         // Members only of the groups that assignments name, each group once.
         let memberships: u64 = assigned_groups
             .get(store)
@@ -169,8 +228,6 @@ fn expected_calls(spec: &Value) -> Expected {
             .sum();
         add(account, "identitystore", "ListGroupMemberships", memberships);
     }
-    // The organization instance's permission sets (none here: one empty page).
-    add(mgmt, "sso-admin", "ListPermissionSets", pages(0, 100));
     add(mgmt, "s3", "PutObject", 2 * ARTIFACTS);
     by_operation.retain(|_, n| *n > 0);
     by_account_service.retain(|_, n| *n > 0);
@@ -216,7 +273,8 @@ async fn the_audit_makes_exactly_the_calls_the_organization_needs() {
     // 100 accounts (3 suspended, 2 without the member role), 10 account instances (one in
     // eu-west-1); more than one page of accounts, users, groups' members (150 a group),
     // applications (51 an instance: two pages of ListApplications) and groups assigned
-    // to several applications (their members must still be listed once).
+    // to several applications (their members must still be listed once); 12 permission
+    // sets provisioned in 300 pairs with account assignments (groups among them).
     let spec = generate(
         &path,
         &[
@@ -236,6 +294,10 @@ async fn the_audit_makes_exactly_the_calls_the_organization_needs() {
             "3",
             "--without-role",
             "2",
+            "--permission-sets",
+            "12",
+            "--pairs",
+            "300",
             "--seed",
             "11",
         ],
