@@ -173,9 +173,14 @@ pub struct Group {
     pub display_name: String,
 }
 
-/// What one identity store holds, as far as the reports need it.
+/// What one identity store holds, as far as the reports need it. Each part is read on
+/// its own and stands or falls alone: a store whose groups could not be read still has
+/// its users, and the other way round.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StoreContents {
+    /// Whether `users` was read (every page); a store whose users could not be read
+    /// is left out of the duplicate analysis and counted as failed.
+    pub users_read: bool,
     pub users: Vec<User>,
     pub groups: Vec<Group>,
     /// Members of the groups that some assignment names. An assigned group missing

@@ -157,6 +157,7 @@ mod tests {
         members.insert(GroupId::from("g-full"), vec![UserId::from("u-1"), UserId::from("u-2")]);
         members.insert(GroupId::from("g-empty"), vec![]);
         let store = StoreContents {
+            users_read: true,
             users: vec![user("u-1", "alice"), user("u-2", "bob")],
             groups: vec![
                 Group {

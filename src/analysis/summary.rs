@@ -53,9 +53,10 @@ pub fn count(inventory: &Inventory, duplicated_users: usize) -> Counts {
         }
     }
     let stores_seen: BTreeSet<&IdentityStoreId> = inventory.instances.values().map(|i| &i.identity_store_id).collect();
+    let stores_read = inventory.stores.values().filter(|s| s.users_read).count();
     let stores_failed = stores_seen
         .iter()
-        .filter(|s| !inventory.stores.contains_key(**s))
+        .filter(|s| !inventory.stores.get(**s).is_some_and(|c| c.users_read))
         .count();
     let users = inventory.stores.values().map(|s| s.users.len()).sum();
     let users_without_email = inventory
@@ -71,7 +72,7 @@ pub fn count(inventory: &Inventory, duplicated_users: usize) -> Counts {
         accounts_failed: failed.len(),
         accounts_not_reached: not_reached.len(),
         instances: inventory.instances.len(),
-        identity_stores: inventory.stores.len(),
+        identity_stores: stores_read,
         identity_stores_failed: stores_failed,
         users,
         users_without_email,

@@ -426,15 +426,6 @@ impl State {
                 ),
             });
         }
-        // Stores whose users could not be read are not reported as stores.
-        let failed: BTreeSet<String> = collected
-            .inventory
-            .errors
-            .iter()
-            .filter(|e| e.stage == Stage::IdentityStore)
-            .map(|e| e.resource.clone())
-            .collect();
-        collected.inventory.stores.retain(|id, _| !failed.contains(id.as_str()));
         collected
             .inventory
             .applications

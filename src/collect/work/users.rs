@@ -31,7 +31,11 @@ impl Unit for ReadUsers {
             let store = instance.identity_store_id.clone();
             let result = identity_store::list_users(&client, &context.calls, &session, &store).await;
             fold(move |state: &mut State| match result {
-                Ok(users) => state.collected.inventory.stores.entry(store).or_default().users = users,
+                Ok(users) => {
+                    let contents = state.collected.inventory.stores.entry(store).or_default();
+                    contents.users = users;
+                    contents.users_read = true;
+                }
                 Err(err) => state.error(store_error(&instance, &session, &err)),
             })
         })
