@@ -45,8 +45,9 @@ pub async fn handle(app: &App, event: &Value, deadline: Option<SystemTime>) -> R
     Ok(summary)
 }
 
-/// The CloudWatch embedded-metric-format line for a run: `AccountsFailed` and
-/// `AccountsNotReached` in namespace `IdcReport`, by function name.
+/// The CloudWatch embedded-metric-format line for a run, in namespace `IdcReport` by
+/// function name: `ReadFailures` (every failed read, which an alarm watches),
+/// `AccountsFailed`, `AccountsNotReached` and `DuplicatedUsers`.
 pub fn metrics_line(summary: &RunSummary, function_name: &str, now_ms: u128) -> String {
     serde_json::json!({
         "_aws": {
@@ -55,6 +56,7 @@ pub fn metrics_line(summary: &RunSummary, function_name: &str, now_ms: u128) -> 
                 "Namespace": "IdcReport",
                 "Dimensions": [["FunctionName"]],
                 "Metrics": [
+                    {"Name": "ReadFailures", "Unit": "Count"},
                     {"Name": "AccountsFailed", "Unit": "Count"},
                     {"Name": "AccountsNotReached", "Unit": "Count"},
                     {"Name": "DuplicatedUsers", "Unit": "Count"}
@@ -62,6 +64,7 @@ pub fn metrics_line(summary: &RunSummary, function_name: &str, now_ms: u128) -> 
             }]
         },
         "FunctionName": function_name,
+        "ReadFailures": summary.counts.read_failures,
         "AccountsFailed": summary.counts.accounts_failed,
         "AccountsNotReached": summary.counts.accounts_not_reached,
         "DuplicatedUsers": summary.counts.duplicated_users,

@@ -335,6 +335,15 @@ impl ErrorCode {
     pub fn is_skip(self) -> bool {
         matches!(self, ErrorCode::AccountNotActive)
     }
+
+    /// A read that was attempted (or due) and failed: what makes a run incomplete
+    /// besides the deadline, and what the `ReadFailures` metric counts.
+    pub fn is_read_failure(self) -> bool {
+        !matches!(
+            self,
+            ErrorCode::AccountNotActive | ErrorCode::NotInOrganization | ErrorCode::DeadlineReached
+        )
+    }
 }
 
 /// Why an account, a Region of it, or a store is not (fully) in the reports.

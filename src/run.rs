@@ -171,7 +171,7 @@ pub async fn run_audit(
         run_id: run_id.clone(),
         started_at: rfc3339(started_at),
         finished_at: rfc3339(OffsetDateTime::now_utc()),
-        complete: !collected.cut_short,
+        complete: !collected.cut_short && counts.read_failures == 0,
         dry_run: request.dry_run,
         current_account_id: current.clone(),
         management_account_id: collected.management_account_id.clone(),

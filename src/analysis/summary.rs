@@ -35,6 +35,11 @@ pub struct Counts {
     /// Users the store says are DISABLED who still hold an application or account
     /// assignment, directly or through a group (each user of each store once).
     pub disabled_users_with_access: usize,
+    /// Reads that failed: every `account_errors` row but skips (accounts not ACTIVE,
+    /// accounts the event names that the organization does not hold) and the deadline.
+    pub read_failures: usize,
+    /// The same, per stage (`assume_role`, `identity_store`, ...).
+    pub read_failures_by_stage: BTreeMap<&'static str, usize>,
 }
 
 /// Counts an inventory; `duplicated_users` comes from the duplicates analysis.
@@ -53,6 +58,10 @@ pub fn count(inventory: &Inventory, duplicated_users: usize) -> Counts {
         }
     }
     let stores_seen: BTreeSet<&IdentityStoreId> = inventory.instances.values().map(|i| &i.identity_store_id).collect();
+    let mut read_failures_by_stage: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for e in inventory.errors.iter().filter(|e| e.code.is_read_failure()) {
+        *read_failures_by_stage.entry(e.stage.as_str()).or_default() += 1;
+    }
     let stores_read = inventory.stores.values().filter(|s| s.users_read).count();
     let stores_failed = stores_seen
         .iter()
@@ -84,6 +93,8 @@ pub fn count(inventory: &Inventory, duplicated_users: usize) -> Counts {
         account_assignments: inventory.account_access.pairs.iter().map(|p| p.assignments.len()).sum(),
         account_assignment_rows: account_assignment_row_count(inventory),
         disabled_users_with_access: disabled_users_with_access(inventory),
+        read_failures: read_failures_by_stage.values().sum(),
+        read_failures_by_stage,
     }
 }
 

@@ -35,7 +35,9 @@ pub struct RunSummary {
     pub run_id: String,
     pub started_at: String,
     pub finished_at: String,
-    /// False when the deadline cut the run short or a store could not be read in full.
+    /// True when every read the run set out to do succeeded: no account, store part,
+    /// application, group or pair failed (`counts.read_failures` is 0) and the deadline
+    /// did not stop any. Skipped accounts (not ACTIVE) do not make a run incomplete.
     pub complete: bool,
     pub dry_run: bool,
     pub current_account_id: AccountId,

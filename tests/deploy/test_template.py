@@ -186,11 +186,11 @@ def test_existing_bucket_parameter(template):
 # ---------------------------------------------------------------- alarms and metric
 
 
-def test_alarms_on_errors_and_failed_accounts(template):
+def test_alarms_on_errors_and_failed_reads(template):
     errors = props(template, "FunctionErrorsAlarm")
     assert (errors["Namespace"], errors["MetricName"]) == ("AWS/Lambda", "Errors")
-    failed = props(template, "AccountsFailedAlarm")
-    assert (failed["Namespace"], failed["MetricName"]) == ("IdcReport", "AccountsFailed")
+    failed = props(template, "ReadFailuresAlarm")
+    assert (failed["Namespace"], failed["MetricName"]) == ("IdcReport", "ReadFailures")
     incomplete = props(template, "AuditIncompleteAlarm")
     assert (incomplete["Namespace"], incomplete["MetricName"]) == ("IdcReport", "AccountsNotReached")
     for alarm in (errors, failed, incomplete):
@@ -202,7 +202,7 @@ def test_metric_is_the_one_the_code_emits():
     code = src_text()
     if "CloudWatchMetrics" not in code:
         pytest.skip("the embedded metric format line is not in src/ yet")
-    for name in ("IdcReport", "AccountsFailed", "AccountsNotReached", "FunctionName"):
+    for name in ("IdcReport", "ReadFailures", "AccountsNotReached", "FunctionName"):
         assert f'"{name}"' in code, name
 
 

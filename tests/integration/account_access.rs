@@ -141,7 +141,13 @@ async fn a_group_whose_members_cannot_be_read_is_not_an_empty_group() {
         "service": "identitystore", "operation": "ListGroupMemberships", "account": "*",
         "kind": "access_denied", "probability": 1.0, "when": {"GroupId": developers}
     }]}));
-    let (_summary, report, errors, _dir) = audit(&emu, &[]);
+    let (summary, report, errors, _dir) = audit(&emu, &[]);
+    // One failed read: the run is not complete, and the count says where.
+    assert_eq!(summary["complete"], false);
+    assert_eq!(
+        summary["counts"]["read_failures_by_stage"],
+        json!({"identity_store": 1})
+    );
     let rows: Vec<&Vec<String>> = report.rows.iter().filter(|r| r[7] == developers).collect();
     // developers holds ReadOnlyAccess on two accounts: one row each, marked.
     assert_eq!(rows.len(), 2, "{rows:?}");

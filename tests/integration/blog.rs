@@ -170,5 +170,5 @@ async fn blog_scenario_reproduces_the_blog_and_uploads_the_reports() {
     let latest_summary: serde_json::Value =
         serde_json::from_slice(&emu.get_object(BUCKET, "idc-reports/latest/summary.json").await.unwrap()).unwrap();
     assert_eq!(latest_summary["run_id"], run_id);
-    assert_eq!(keys.len(), 10, "{keys:?}");
+    assert_eq!(keys.len(), 12, "{keys:?}");
 }

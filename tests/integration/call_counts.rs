@@ -322,7 +322,9 @@ async fn the_audit_makes_exactly_the_calls_the_organization_needs() {
     );
     assert!(out.status.success(), "run failed: {}", out.stderr);
     let c = &out.summary["counts"];
-    assert_eq!(out.summary["complete"], true);
+    // Two accounts without the member role: not complete, two failed reads.
+    assert_eq!(out.summary["complete"], false);
+    assert_eq!(c["read_failures"], 2);
     assert_eq!(c["accounts_audited"], want.audited as u64);
     assert_eq!(c["accounts_skipped"], want.skipped as u64);
     assert_eq!(c["accounts_failed"], want.failed as u64);

@@ -204,7 +204,7 @@ async fn a_deadline_mid_run_writes_partial_reports_and_lists_the_unreached() {
 
     // The partial reports are in S3, and say what they hold.
     let keys = emu.list_keys(BUCKET).await;
-    assert_eq!(keys.len(), 10, "{keys:?}");
+    assert_eq!(keys.len(), 12, "{keys:?}");
     let instances = Csv::parse(
         &emu.get_object(BUCKET, "idc-reports/latest/idc_instances.csv")
             .await
@@ -240,7 +240,7 @@ async fn s3_failures_are_retried_and_a_dead_bucket_fails_without_touching_latest
         .into_iter()
         .filter(|k| k.starts_with("idc-reports/latest/"))
         .collect();
-    assert_eq!(latest_keys.len(), 5);
+    assert_eq!(latest_keys.len(), 6);
     let mut latest_before = Vec::new();
     for key in &latest_keys {
         latest_before.push(emu.get_object(BUCKET, key).await.unwrap());

@@ -117,7 +117,7 @@ async fn the_binary_serves_lambda_invocations() {
     assert_eq!(ok.body["complete"], true);
     assert_eq!(ok.body["counts"]["accounts_audited"], 4);
     assert_eq!(ok.body["counts"]["duplicated_users"], 3);
-    assert_eq!(ok.body["reports"].as_object().unwrap().len(), 5);
+    assert_eq!(ok.body["reports"].as_object().unwrap().len(), 6);
 
     assert_eq!(bad.path, "/2018-06-01/runtime/invocation/req-1/error");
     assert_eq!(bad.body["errorType"], "InvalidEvent");
@@ -132,9 +132,10 @@ async fn the_binary_serves_lambda_invocations() {
     assert!(lines.iter().any(|l| l["message"] == "audit started"), "{stdout}");
     let metric = lines.iter().find(|l| l.get("_aws").is_some()).expect("an EMF line");
     assert_eq!(metric["AccountsFailed"], 0);
+    assert_eq!(metric["ReadFailures"], 0);
     assert_eq!(metric["_aws"]["CloudWatchMetrics"][0]["Namespace"], "IdcReport");
     assert_eq!(metric["FunctionName"], "idc-report");
-    assert_eq!(emu.list_keys(BUCKET).await.len(), 10);
+    assert_eq!(emu.list_keys(BUCKET).await.len(), 12);
 }
 
 #[test]
