@@ -49,6 +49,10 @@ pub fn count(inventory: &Inventory, duplicated_users: usize) -> Counts {
     let mut not_reached = BTreeSet::new();
     let mut failed = BTreeSet::new();
     for e in inventory.errors.iter().filter(|e| account_stage(e.stage)) {
+        // The deadline stopping the organization's listing is not about one account.
+        if e.stage == Stage::Select && e.code == ErrorCode::DeadlineReached {
+            continue;
+        }
         if e.code.is_skip() {
             skipped.insert(&e.account_id);
         } else if e.code == ErrorCode::DeadlineReached {

@@ -58,6 +58,8 @@ pub enum FailureKind {
     Transient,
     /// Anything else the service answered: not retried.
     Rejected,
+    /// Retries were cut short because the run's deadline was near.
+    DeadlineReached,
 }
 
 /// A call that failed for good.
@@ -81,6 +83,7 @@ impl CallError {
             FailureKind::AccessDenied => ErrorCode::AccessDenied,
             FailureKind::Transient => ErrorCode::ServiceUnavailable,
             FailureKind::Rejected => ErrorCode::ServiceError,
+            FailureKind::DeadlineReached => ErrorCode::DeadlineReached,
         }
     }
 }
@@ -237,7 +240,15 @@ impl Calls {
                 delay = delay.max(after.min(self.policy.max_retry_after));
             }
             if self.stop_at.is_some_and(|stop| Instant::now() + delay >= stop) {
-                return Err(give_up(failure));
+                // Not the service's last word: the run stopped retrying to write its
+                // reports before the deadline.
+                let mut stopped = give_up(failure);
+                stopped.message = format!(
+                    "retries stopped by the deadline ({} was the last answer): {}",
+                    stopped.code, stopped.message
+                );
+                stopped.kind = FailureKind::DeadlineReached;
+                return Err(stopped);
             }
             tracing::debug!(service = service.as_str(), operation, attempt, delay_ms = delay.as_millis() as u64, code = %failure.code, "retrying");
             self.retries.fetch_add(1, Ordering::Relaxed);

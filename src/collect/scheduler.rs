@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use crate::model::{Account, AccountError, AccountId, ErrorCode};
 
-use super::call::CallError;
+use super::call::{CallError, FailureKind};
 use super::state::{Context, State};
 use super::work::{Fold, Lane, Priority, Running, Unit};
 
@@ -80,12 +80,19 @@ impl Scheduler {
             if !listing && self.running.is_empty() && self.queued == 0 {
                 return Ok(());
             }
+            let stop_at = self.context.plan.stop_at;
             tokio::select! {
                 page = pages.recv(), if listing => match page {
                     Some(Ok(accounts)) => self.state.add_accounts(accounts),
+                    Some(Err(err)) if err.kind == FailureKind::DeadlineReached => {
+                        self.state.listing_stopped(err.to_string());
+                    }
                     Some(Err(err)) => return Err(err),
                     None => self.state.finish_listing(),
                 },
+                () = until(stop_at), if listing => {
+                    self.state.listing_stopped("a page was still being read".into());
+                }
                 Some(joined) = self.running.join_next_with_id(), if !self.running.is_empty() => match joined {
                     Ok((id, fold)) => {
                         self.finished(id);
@@ -209,5 +216,13 @@ impl Scheduler {
         }
         self.refresh(&label.lane);
         Some(label.not_reached)
+    }
+}
+
+/// Sleeps until `stop`, or forever when there is none.
+async fn until(stop: Option<Instant>) {
+    match stop {
+        Some(stop) => tokio::time::sleep_until(stop).await,
+        None => std::future::pending().await,
     }
 }

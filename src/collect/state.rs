@@ -102,6 +102,9 @@ impl State {
     }
 
     pub fn error(&mut self, row: AccountError) {
+        if row.code == ErrorCode::DeadlineReached {
+            self.collected.cut_short = true;
+        }
         self.collected.inventory.errors.push(row);
     }
 
@@ -116,6 +119,28 @@ impl State {
 
     pub fn listing_done(&self) -> bool {
         self.listing_done
+    }
+
+    /// The deadline stopped the organization's listing: the accounts listed so far are
+    /// audited (or were), the rest are not in the reports, and the run says so.
+    pub fn listing_stopped(&mut self, reason: String) {
+        let listed = self.collected.inventory.accounts.len();
+        self.error(AccountError {
+            account_id: self.context.plan.current_account_id.clone(),
+            region: String::new(),
+            stage: Stage::Select,
+            code: ErrorCode::DeadlineReached,
+            resource: String::new(),
+            message: format!(
+                "the organization's listing stopped at the deadline after {listed} account(s) ({reason}): accounts not yet listed are not in the reports"
+            ),
+        });
+        self.listing_done = true;
+        tracing::warn!(
+            phase = "organization",
+            accounts = listed,
+            "the deadline stopped the organization's listing"
+        );
     }
 
     /// One page of accounts: narrowed by the event, inactive ones skipped, the rest queued.

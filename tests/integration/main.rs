@@ -5,6 +5,7 @@ mod account_access;
 mod blog;
 mod call_counts;
 mod concurrency;
+mod deadline_listing;
 mod emulator;
 mod events;
 mod faults;
