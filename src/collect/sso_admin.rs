@@ -83,17 +83,27 @@ pub async fn list_instances(
     .await
 }
 
-/// Lists the applications of an instance, every page, without assignments.
+/// Lists the applications of an instance, every page, without assignments; with
+/// `created_from`, only those created from that account (what a member account may
+/// list of the organization instance).
 pub async fn list_applications(
     client: &aws_sdk_ssoadmin::Client,
     calls: &Calls,
     session: &AccountSession,
     instance: &InstanceArn,
+    created_from: Option<&AccountId>,
 ) -> Result<Vec<Application>, CallError> {
+    let filter = created_from.map(|account| {
+        aws_sdk_ssoadmin::types::ListApplicationsFilter::builder()
+            .application_account(account.as_str())
+            .build()
+    });
+    let filter = &filter;
     all_pages(|token| async move {
         let request = client
             .list_applications()
             .instance_arn(instance.as_str())
+            .set_filter(filter.clone())
             .max_results(100)
             .set_next_token(token);
         let page = calls

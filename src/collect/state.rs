@@ -54,6 +54,9 @@ struct AccessDiscovery {
     described: BTreeSet<PermissionSetArn>,
     /// The management account's pairs were refused to a delegated administrator.
     management_refused: bool,
+    /// Run as delegated administrator: the organization instance, whose applications
+    /// wait for the management account's session.
+    applications_waiting: Option<Instance>,
 }
 
 /// The run's state while it collects.
@@ -174,6 +177,15 @@ impl State {
     pub fn finish_listing(&mut self) {
         self.listing_done = true;
         let context = Arc::clone(&self.context);
+        if !self
+            .collected
+            .inventory
+            .accounts
+            .iter()
+            .any(|a| a.id == context.management_account_id)
+        {
+            self.org_applications_fallback("the management account is not in this run");
+        }
         for id in context.plan.accounts.iter().flatten() {
             if !self.wanted_seen.contains(id) {
                 self.error(AccountError {
@@ -219,6 +231,11 @@ impl State {
             .inventory
             .visible_instances
             .insert(account_id.clone(), arns);
+        if account_id == self.context.management_account_id
+            && let Some(instance) = self.access.applications_waiting.take()
+        {
+            self.queue_org_applications(instance, session.clone(), None);
+        }
         let owned: Vec<InstanceArn> = self
             .orphans
             .values()
@@ -264,7 +281,60 @@ impl State {
                 session: session.clone(),
             });
         }
-        self.queue(work::applications::ReadApplications { instance, session });
+        if instance.instance_type == InstanceType::Organization && self.context.is_delegated_admin() {
+            // A delegated administrator may list only the applications created from its
+            // own account; the management account (through its member role) sees all.
+            let management = self.context.management_account_id.clone();
+            match self.sessions.get(&management).cloned() {
+                Some(session) => self.queue_org_applications(instance, session, None),
+                None => self.access.applications_waiting = Some(instance),
+            }
+            return;
+        }
+        self.queue(work::applications::ReadApplications {
+            instance,
+            session,
+            created_from: None,
+        });
+    }
+
+    fn queue_org_applications(&mut self, instance: Instance, session: AccountSession, created_from: Option<AccountId>) {
+        self.queue(work::applications::ReadApplications {
+            instance,
+            session,
+            created_from,
+        });
+    }
+
+    /// The organization instance's applications cannot be read through the management
+    /// account: read the delegated administrator's own view, and say what is missing.
+    fn org_applications_fallback(&mut self, why: &str) {
+        let Some(instance) = self.access.applications_waiting.take() else {
+            return;
+        };
+        let current = self.context.plan.current_account_id.clone();
+        self.error(AccountError {
+            account_id: current.clone(),
+            region: instance.region.clone(),
+            stage: Stage::Applications,
+            code: ErrorCode::AccessDenied,
+            resource: instance.arn.to_string(),
+            message: format!(
+                "{}: only the applications created from this account ({current}) were read: AWS lets a delegated administrator list no others, and the management account's member role could not be used ({why}); deploy the member role in the management account to read them all",
+                instance.arn
+            ),
+        });
+        self.queue_org_applications(instance, AccountSession::own(current.clone()), Some(current));
+    }
+
+    /// An account could not be audited.
+    pub fn account_failed(&mut self, account: &AccountId, row: AccountError) {
+        if account == &self.context.management_account_id && self.access.applications_waiting.is_some() {
+            let why = row.message.clone();
+            self.error(row);
+            return self.org_applications_fallback(&why);
+        }
+        self.error(row);
     }
 
     /// Queues the read of a group's members unless it is read or queued already.
@@ -436,6 +506,15 @@ impl State {
 
     /// Closes the books: stores that could not be read, orphaned account instances.
     pub fn finish(mut self) -> Collected {
+        if let Some(instance) = self.access.applications_waiting.take() {
+            let row = work::deadline_row(
+                &self.context.plan.current_account_id,
+                &instance.region,
+                Stage::Applications,
+                instance.arn.to_string(),
+            );
+            self.not_reached(row, None);
+        }
         let collected = &mut self.collected;
         // Account instances whose owner was never audited cannot be read.
         for instance in std::mem::take(&mut self.orphans).into_values() {

@@ -43,6 +43,8 @@ def org(server_factory, tmp_path_factory):
              "assignments": [{"principal_type": "USER", "principal": "alice"},
                              {"principal_type": "GROUP", "principal": "admins"}]},
             {"instance": EU_STORE, "name": "eu-app", "assignments": [{"principal_type": "USER", "principal": "bob"}]},
+            # An application of the organization instance created from the delegated admin.
+            {"instance": ORG_STORE, "name": "da-app", "account": DA, "assignments": []},
         ],
     }
     path = tmp_path_factory.mktemp("scenario") / "visibility.json"
@@ -151,16 +153,27 @@ def test_writes_land_in_the_owners_store(org):
 def test_applications_owner_and_delegated_admin_only(org):
     org_arn = [i for i in org.client("sso-admin").list_instances()["Instances"]][0]["InstanceArn"]
     apps = org.client("sso-admin").list_applications(InstanceArn=org_arn)["Applications"]
-    assert [a["Name"] for a in apps] == ["org-app"]
+    assert sorted(a["Name"] for a in apps) == ["da-app", "org-app"]
+    org_app = next(a for a in apps if a["Name"] == "org-app")
     da = org.as_account(DA, "sso-admin")
-    assert [a["Name"] for a in da.list_applications(InstanceArn=org_arn)["Applications"]] == ["org-app"]
-    assert len(da.list_application_assignments(ApplicationArn=apps[0]["ApplicationArn"])["ApplicationAssignments"]) == 2
+    # A member account (the delegated admin too) must filter by its own account and sees
+    # only the applications created from it.
+    for flt in (None, {"ApplicationAccount": MGMT}):
+        with pytest.raises(ClientError) as exc:
+            da.list_applications(InstanceArn=org_arn, **({"Filter": flt} if flt else {}))
+        assert error_code(exc.value) == "AccessDeniedException"
+    own = da.list_applications(InstanceArn=org_arn, Filter={"ApplicationAccount": DA})["Applications"]
+    assert [a["Name"] for a in own] == ["da-app"]
+    # The management account may filter by any account.
+    mine = org.client("sso-admin").list_applications(InstanceArn=org_arn, Filter={"ApplicationAccount": MGMT})
+    assert [a["Name"] for a in mine["Applications"]] == ["org-app"]
+    assert len(da.list_application_assignments(ApplicationArn=org_app["ApplicationArn"])["ApplicationAssignments"]) == 2
     plain = org.as_account(PLAIN, "sso-admin")
     with pytest.raises(ClientError) as exc:
         plain.list_applications(InstanceArn=org_arn)
     assert error_code(exc.value) == "AccessDeniedException"
     with pytest.raises(ClientError) as exc:
-        plain.list_application_assignments(ApplicationArn=apps[0]["ApplicationArn"])
+        plain.list_application_assignments(ApplicationArn=org_app["ApplicationArn"])
     assert error_code(exc.value) == "AccessDeniedException"
     eu = org.as_account(EU, "sso-admin", region="eu-west-1")
     eu_inst = eu.list_instances()["Instances"][0]

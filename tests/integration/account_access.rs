@@ -164,36 +164,73 @@ async fn a_group_whose_members_cannot_be_read_is_not_an_empty_group() {
     assert!(report.rows.iter().any(|r| r[8] == "admins" && !r[9].is_empty()));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_delegated_administrator_reports_the_management_account_as_refused() {
-    // The blog organization with 111122224444 as Identity Center's delegated
-    // administrator, audited with that account's own credentials.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("blog-delegated.json");
+/// The blog organization with 111122224444 as Identity Center's delegated
+/// administrator; the management account's member role deployed by hand or not.
+fn delegated_blog(dir: &std::path::Path, management_role: bool) -> Emulator {
+    let path = dir.join("blog-delegated.json");
     let text = std::fs::read_to_string(root().join("tests/emulator/scenarios/blog.json")).unwrap();
     let mut scenario: Value = serde_json::from_str(&text).unwrap();
     scenario["delegated_admin"] = json!("111122224444");
+    for account in scenario["accounts"].as_array_mut().unwrap() {
+        if account["id"] == "111122223333" {
+            account["has_role"] = json!(management_role);
+        }
+    }
     std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
-    let emu = Emulator::start(path.to_str().unwrap());
-    let (summary, report, errors, _dir) = audit(
-        &emu,
-        &[
-            ("AWS_ACCESS_KEY_ID", "AKIAACCOUNT111122224444"),
-            ("CurrentAccountId", "111122224444"),
-        ],
-    );
+    Emulator::start(path.to_str().unwrap())
+}
+
+const AS_DELEGATED_ADMIN: [(&str, &str); 2] = [
+    ("AWS_ACCESS_KEY_ID", "AKIAACCOUNT111122224444"),
+    ("CurrentAccountId", "111122224444"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delegated_administrator_reports_the_management_account_as_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = delegated_blog(dir.path(), true);
+    let (summary, report, errors, out) = audit(&emu, &AS_DELEGATED_ADMIN);
     assert_eq!(summary["management_account_id"], "111122223333");
     let want: Vec<Vec<String>> = rows_of(&expected("blog")["account_assignment_rows"])
         .into_iter()
         .filter(|r| r[2] != "111122223333")
         .collect();
     assert_eq!(sorted(report.rows.clone()), sorted(want));
-    let refused: Vec<&Vec<String>> = errors
+    // One row for the refusal, and nothing else failed.
+    assert_eq!(errors.rows.len(), 1, "{:?}", errors.rows);
+    let refused = &errors.rows[0];
+    assert_eq!(
+        (refused[0].as_str(), refused[2].as_str(), refused[3].as_str()),
+        ("111122223333", "account_assignments", "ACCESS_DENIED")
+    );
+    assert!(refused[4].contains("delegated administrator"), "{}", refused[4]);
+    // The organization instance's applications, created from the management account,
+    // are read through its member role: all of them, as from the management account.
+    let applications = Csv::read(&out.path().join("application_assignments.csv"));
+    let names: std::collections::BTreeSet<&str> = applications.column("ApplicationName").into_iter().collect();
+    for name in ["Salesforce", "Slack"] {
+        assert!(names.contains(name), "{name} missing: {names:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delegated_administrator_without_the_management_role_says_which_applications_it_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = delegated_blog(dir.path(), false);
+    let (summary, _report, errors, out) = audit(&emu, &AS_DELEGATED_ADMIN);
+    assert_eq!(summary["complete"], false);
+    let applications = Csv::read(&out.path().join("application_assignments.csv"));
+    let names: std::collections::BTreeSet<&str> = applications.column("ApplicationName").into_iter().collect();
+    assert!(!names.contains("Salesforce") && !names.contains("Slack"), "{names:?}");
+    let row = errors
         .rows
         .iter()
-        .filter(|r| r[0] == "111122223333" && r[2] == "account_assignments")
-        .collect();
-    assert_eq!(refused.len(), 1, "{:?}", errors.rows);
-    assert_eq!(refused[0][3], "ACCESS_DENIED");
-    assert!(refused[0][4].contains("delegated administrator"), "{}", refused[0][4]);
+        .find(|r| r[2] == "applications")
+        .unwrap_or_else(|| panic!("no applications row: {:?}", errors.rows));
+    assert_eq!((row[0].as_str(), row[3].as_str()), ("111122224444", "ACCESS_DENIED"));
+    assert!(
+        row[4].contains("only the applications created from this account"),
+        "{}",
+        row[4]
+    );
 }

@@ -39,7 +39,7 @@ impl Unit for ReadAccount {
             let account = self.0;
             let session = match open_session(&context, &account).await {
                 Ok(session) => session,
-                Err(row) => return fold(move |state: &mut State| state.error(row)),
+                Err(row) => return fold(move |state: &mut State| state.account_failed(&account.id, row)),
             };
             let home = context.clients.home_region().to_owned();
             let (result, region_errors) = list_account_instances(&context, &session, &home).await;
@@ -49,7 +49,7 @@ impl Unit for ReadAccount {
                 }
                 match result {
                     Ok(instances) => state.account_audited(account.id, session, instances),
-                    Err(row) => state.error(row),
+                    Err(row) => state.account_failed(&account.id, row),
                 }
             })
         })

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::model::{AccountError, Instance, Stage};
+use crate::model::{AccountError, AccountId, Instance, Stage};
 
 use super::super::call::Service;
 use super::super::clients::AccountSession;
@@ -15,6 +15,9 @@ use super::{Lane, Running, Unit, deadline_row, error_row, fold};
 pub struct ReadApplications {
     pub instance: Instance,
     pub session: AccountSession,
+    /// Only the applications created from this account (a delegated administrator's
+    /// own view of the organization instance).
+    pub created_from: Option<AccountId>,
 }
 
 impl Unit for ReadApplications {
@@ -33,9 +36,15 @@ impl Unit for ReadApplications {
 
     fn run(self: Box<Self>, context: Arc<Context>) -> Running {
         Box::pin(async move {
-            let Self { instance, session } = *self;
+            let Self {
+                instance,
+                session,
+                created_from,
+            } = *self;
             let client = context.clients.sso_admin(&session, &instance.region);
-            let result = sso_admin::list_applications(&client, &context.calls, &session, &instance.arn).await;
+            let result =
+                sso_admin::list_applications(&client, &context.calls, &session, &instance.arn, created_from.as_ref())
+                    .await;
             fold(move |state: &mut State| match result {
                 Ok(applications) => {
                     for application in applications {

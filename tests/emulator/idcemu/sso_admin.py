@@ -224,6 +224,14 @@ def install(world: World, control: Any) -> None:
             inst = managed_instance(self, require(p, "InstanceArn"))
             apps = list(world.apps_by_instance[inst.arn])
         flt = p.get("Filter") or {}
+        # AWS: "When listing applications for an organization instance in the management
+        # account, member accounts must use the applicationAccount parameter to filter the
+        # list to only applications created from that account." The refusal's shape is not
+        # documented: AccessDeniedException here.
+        if inst.is_org and self.current_account != inst.owner and flt.get("ApplicationAccount") != self.current_account:
+            raise access_denied(f"User: arn:aws:sts::{self.current_account}:assumed-role is not authorized to "
+                                f"list the applications of {inst.arn} without Filter.ApplicationAccount "
+                                f"set to its own account ({self.current_account})")
         if flt.get("ApplicationAccount"):
             apps = [a for a in apps if a.account == flt["ApplicationAccount"]]
         if flt.get("ApplicationProvider"):
