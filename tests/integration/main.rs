@@ -11,4 +11,5 @@ mod faults;
 mod hostile;
 mod lambda;
 mod messy;
+mod person;
 mod regions;
