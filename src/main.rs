@@ -100,7 +100,12 @@ async fn main() -> ExitCode {
 
 /// `find-person`: the same configuration, credentials and exit codes as `run`.
 async fn command_find_person(request: PersonRequest, json: bool, out_dir: Option<PathBuf>, upload: bool) -> ExitCode {
-    if request.emails.iter().chain(&request.user_names).all(|p| p.trim().is_empty()) {
+    if request
+        .emails
+        .iter()
+        .chain(&request.user_names)
+        .all(|p| p.trim().is_empty())
+    {
         return fail(
             "find-person needs at least one email or --user-name, e.g. idc-report find-person alice@example.com",
             2,

@@ -116,20 +116,24 @@ fn via<'a>(m: &'a StoreMatch, via: &'a Via) -> (&'static str, &'a str) {
 /// Every row: per query, per store found (sorted by store), the store row, its groups,
 /// its applications, its accounts; a query found nowhere gets one empty row.
 pub fn person_access_rows(lookup: &PersonLookup) -> Vec<PersonAccessRow<'_>> {
-    let account_names: BTreeMap<&AccountId, &str> = lookup.accounts.iter().map(|a: &Account| (&a.id, a.name.as_str())).collect();
+    let account_names: BTreeMap<&AccountId, &str> = lookup
+        .accounts
+        .iter()
+        .map(|a: &Account| (&a.id, a.name.as_str()))
+        .collect();
     fn blank<'a>(email: String, store: Option<&'a StoreMatch>, access_type: AccessType) -> PersonAccessRow<'a> {
         PersonAccessRow {
-        email,
-        store,
-        access_type,
-        via: "",
-        group_name: "",
-        target_arn: "",
-        target_name: "",
-        account_id: "",
-        account_name: "",
-        permission_set_arn: "",
-        permission_set_name: "",
+            email,
+            store,
+            access_type,
+            via: "",
+            group_name: "",
+            target_arn: "",
+            target_name: "",
+            account_id: "",
+            account_name: "",
+            permission_set_arn: "",
+            permission_set_name: "",
         }
     }
     let mut rows = Vec::new();
@@ -152,7 +156,10 @@ pub fn person_access_rows(lookup: &PersonLookup) -> Vec<PersonAccessRow<'_>> {
             }
             let mut applications: Vec<_> = m.applications.iter().collect();
             applications.sort_by_key(|g| {
-                let name = lookup.application_names.get(&g.application_arn).map_or("", String::as_str);
+                let name = lookup
+                    .application_names
+                    .get(&g.application_arn)
+                    .map_or("", String::as_str);
                 (name, &g.application_arn, via(m, &g.via))
             });
             for grant in applications {
@@ -266,7 +273,10 @@ mod tests {
     fn email_queries_try_the_given_form_then_the_normal_one() {
         let q = email_query("  Alice@Example.COM ").unwrap();
         assert_eq!(q.value, "alice@example.com");
-        assert_eq!(q.forms, vec!["Alice@Example.COM".to_owned(), "alice@example.com".to_owned()]);
+        assert_eq!(
+            q.forms,
+            vec!["Alice@Example.COM".to_owned(), "alice@example.com".to_owned()]
+        );
         assert_eq!(email_query("bob@x.com").unwrap().forms, vec!["bob@x.com".to_owned()]);
         assert!(email_query("   ").is_none());
         assert!(user_name_query(" ").is_none());

@@ -106,9 +106,10 @@ mod tests {
     fn lookups_are_told_apart_from_audits() {
         assert!(PersonRequest::from_event(&json!({})).is_none());
         assert!(PersonRequest::from_event(&json!({"accounts": ["111122223333"]})).is_none());
-        let r = PersonRequest::from_event(&json!({"find_people": [" A@x.com", "A@x.com", " A@x.com"], "dry_run": true}))
-            .unwrap()
-            .unwrap();
+        let r =
+            PersonRequest::from_event(&json!({"find_people": [" A@x.com", "A@x.com", " A@x.com"], "dry_run": true}))
+                .unwrap()
+                .unwrap();
         assert_eq!(r.emails, vec![" A@x.com".to_owned(), "A@x.com".to_owned()]);
         assert!(r.dry_run && !r.scan);
     }
@@ -116,7 +117,10 @@ mod tests {
     #[test]
     fn malformed_lookups_name_the_field() {
         let cases = [
-            (json!({"find_people": ["a@x.com"], "accounts": ["111122223333"]}), "accounts"),
+            (
+                json!({"find_people": ["a@x.com"], "accounts": ["111122223333"]}),
+                "accounts",
+            ),
             (json!({"find_people": "a@x.com"}), "find_people"),
             (json!({"find_people": []}), "find_people"),
             (json!({"find_people": [1]}), "find_people"),

@@ -21,9 +21,7 @@ use crate::analysis::person_access::{email_query, person_access_rows, user_match
 use crate::collect::person::{LookupRequest, Matcher, find_people};
 use crate::collect::{self, Calls, Clients, Plan, RetryPolicy, Service};
 use crate::config::Config;
-use crate::report::person_access::{
-    LookupCounts, LookupResult, PERSON_ACCESS, is_complete, people, person_access_csv,
-};
+use crate::report::person_access::{LookupCounts, LookupResult, PERSON_ACCESS, is_complete, people, person_access_csv};
 use crate::report::{self, ErrorEntry};
 use crate::run::RunError;
 use crate::sink::Artifact;
@@ -93,10 +91,7 @@ pub async fn run_lookup(
         clients,
         Arc::clone(&calls),
         plan,
-        LookupRequest {
-            queries,
-            scan: matcher,
-        },
+        LookupRequest { queries, scan: matcher },
     ))
     .await?;
 
@@ -118,7 +113,9 @@ pub async fn run_lookup(
         );
         reports.insert(
             report::ACCOUNT_ERRORS.to_owned(),
-            local::path_for(dir, report::ACCOUNT_ERRORS, "csv").display().to_string(),
+            local::path_for(dir, report::ACCOUNT_ERRORS, "csv")
+                .display()
+                .to_string(),
         );
     }
     if let Some(bucket) = bucket {
@@ -153,7 +150,13 @@ pub async fn run_lookup(
         reports,
         account_errors: lookup.errors.iter().map(ErrorEntry::from).collect(),
     };
-    tracing::info!(phase = "lookup", aws_calls = issued, retries, complete = result.complete, "lookup done");
+    tracing::info!(
+        phase = "lookup",
+        aws_calls = issued,
+        retries,
+        complete = result.complete,
+        "lookup done"
+    );
     if let Some(dir) = out_dir {
         let artifacts = [
             Artifact {

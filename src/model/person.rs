@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{
-    Account, AccountError, AccountId, ApplicationArn, Group, GroupId, Instance, PermissionSetArn, User,
-};
+use super::{Account, AccountError, AccountId, ApplicationArn, Group, GroupId, Instance, PermissionSetArn, User};
 
 /// How a person is looked up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

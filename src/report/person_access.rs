@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::analysis::person_access::{PersonAccessRow, tally, tally_line};
-use crate::model::person::{PersonKey, PersonLookup, StoreMatch, Via};
 use crate::model::AccountId;
+use crate::model::person::{PersonKey, PersonLookup, StoreMatch, Via};
 
 use super::{EncodeError, ErrorEntry, Report, neutralize};
 
@@ -275,16 +275,28 @@ pub fn text(result: &LookupResult) -> String {
     for person in &result.people {
         let _ = writeln!(out, "{}", person.value);
         if person.stores.is_empty() {
-            let _ = writeln!(out, "  not found in any of the {} stores searched", result.counts.stores_searched);
+            let _ = writeln!(
+                out,
+                "  not found in any of the {} stores searched",
+                result.counts.stores_searched
+            );
         }
         for s in &person.stores {
-            let status = if s.user_status.is_empty() { "status unknown" } else { &s.user_status };
+            let status = if s.user_status.is_empty() {
+                "status unknown"
+            } else {
+                &s.user_status
+            };
             let _ = writeln!(
                 out,
                 "  {} {} instance {} ({}), owner {}: user {} {}",
                 s.identity_store_id,
                 s.instance_type,
-                if s.instance_name.is_empty() { &s.instance_arn } else { &s.instance_name },
+                if s.instance_name.is_empty() {
+                    &s.instance_arn
+                } else {
+                    &s.instance_name
+                },
                 s.region,
                 s.owner_account_id,
                 s.user_name,
@@ -298,7 +310,11 @@ pub fn text(result: &LookupResult) -> String {
                 let _ = writeln!(
                     out,
                     "    {label:<13} {}{}",
-                    if a.application_name.is_empty() { &a.application_arn } else { &a.application_name },
+                    if a.application_name.is_empty() {
+                        &a.application_arn
+                    } else {
+                        &a.application_name
+                    },
                     through(a.via, &a.group_name)
                 );
             }

@@ -22,8 +22,8 @@ use tokio::sync::mpsc;
 
 use crate::model::person::{PersonLookup, PersonQuery};
 use crate::model::{
-    Account, AccountError, AccountId, ApplicationArn, ErrorCode, Instance, InstanceArn, InstanceType,
-    PermissionSetArn, Stage, User,
+    Account, AccountError, AccountId, ApplicationArn, ErrorCode, Instance, InstanceArn, InstanceType, PermissionSetArn,
+    Stage, User,
 };
 
 use super::call::Calls;

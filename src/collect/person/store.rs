@@ -130,13 +130,16 @@ pub async fn search(
             Err(err) => outcome.errors.push(reader.store_row(&err)),
         }
         groups.sort_by(|a, b| (&a.display_name, &a.group_id).cmp(&(&b.display_name, &b.group_id)));
-        let principals: Vec<(PrincipalType, &str, Via)> = std::iter::once((PrincipalType::User, user_id.as_str(), Via::Direct))
-            .chain(
-                groups
-                    .iter()
-                    .map(|g| (PrincipalType::Group, g.group_id.as_str(), Via::Group(g.group_id.clone()))),
-            )
-            .collect();
+        let principals: Vec<(PrincipalType, &str, Via)> =
+            std::iter::once((PrincipalType::User, user_id.as_str(), Via::Direct))
+                .chain(groups.iter().map(|g| {
+                    (
+                        PrincipalType::Group,
+                        g.group_id.as_str(),
+                        Via::Group(g.group_id.clone()),
+                    )
+                }))
+                .collect();
 
         let mut applications: Vec<ApplicationGrant> = Vec::new();
         if delegated && listed.is_none() {
@@ -191,16 +194,18 @@ pub async fn search(
                 match reads::account_assignments_for(&sso, calls, session, &instance.arn, *principal_type, principal_id)
                     .await
                 {
-                    Ok(pairs) => accounts.extend(pairs.into_iter().map(|(account_id, permission_set_arn)| {
-                        AccountGrant {
+                    Ok(pairs) => {
+                        accounts.extend(pairs.into_iter().map(|(account_id, permission_set_arn)| AccountGrant {
                             account_id,
                             permission_set_arn,
                             via: via.clone(),
-                        }
-                    })),
-                    Err(err) => outcome
-                        .errors
-                        .push(reader.row(Stage::AccountAssignments, instance.arn.to_string(), &err)),
+                        }))
+                    }
+                    Err(err) => {
+                        outcome
+                            .errors
+                            .push(reader.row(Stage::AccountAssignments, instance.arn.to_string(), &err))
+                    }
                 }
             }
         }
