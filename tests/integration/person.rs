@@ -84,7 +84,17 @@ fn row(cells: [&str; 7]) -> [String; 7] {
 
 fn username2_paths() -> Vec<[String; 7]> {
     let org = "d-111122223333";
-    let admin = |account: &str| row([org, "AWS_ACCOUNT", "GROUP", "admins", "", account, "AdministratorAccess"]);
+    let admin = |account: &str| {
+        row([
+            org,
+            "AWS_ACCOUNT",
+            "GROUP",
+            "admins",
+            "",
+            account,
+            "AdministratorAccess",
+        ])
+    };
     let mut want = vec![
         row(["d-111111111111", "STORE_MEMBERSHIP", "", "", "", "", ""]),
         row([org, "STORE_MEMBERSHIP", "", "", "", "", ""]),
@@ -124,7 +134,12 @@ async fn blog_people_across_every_store() {
     let f = find(&emu, &["username2+adminuser@domain.com"]);
     assert_eq!(f.csv.header, HEADER);
     assert_eq!(paths(&f.csv), username2_paths());
-    assert!(f.csv.column("Email").iter().all(|e| *e == "username2+adminuser@domain.com"));
+    assert!(
+        f.csv
+            .column("Email")
+            .iter()
+            .all(|e| *e == "username2+adminuser@domain.com")
+    );
     assert!(f.csv.column("UserName").iter().all(|e| *e == "username2"));
     assert!(f.csv.column("UserStatus").iter().all(|e| *e == "ENABLED"));
     let app_arns: Vec<&str> = f
@@ -145,25 +160,42 @@ async fn blog_people_across_every_store() {
     let summary = "username2+adminuser@domain.com: 3 stores, 2 applications, 4 AWS accounts (4 through groups)";
     assert_eq!(person["summary"], summary);
     assert!(f.text.contains(summary), "{}", f.text);
-    assert!(f.text.contains("Workloads (111122224444) as AdministratorAccess (through admins)"), "{}", f.text);
+    assert!(
+        f.text
+            .contains("Workloads (111122224444) as AdministratorAccess (through admins)"),
+        "{}",
+        f.text
+    );
 
     // In upper case with spaces: the same person, the same rows.
     let upper = find(&emu, &["  USERNAME2+ADMINUSER@DOMAIN.COM  "]);
     assert_eq!(paths(&upper.csv), username2_paths());
-    assert!(upper.csv.column("Email").iter().all(|e| *e == "username2+adminuser@domain.com"));
+    assert!(
+        upper
+            .csv
+            .column("Email")
+            .iter()
+            .all(|e| *e == "username2+adminuser@domain.com")
+    );
     assert_eq!(upper.json["people"][0]["query"], "  USERNAME2+ADMINUSER@DOMAIN.COM  ");
 
     // One store only; nowhere; a disabled user; by user name.
     let f = find(
         &emu,
-        &["sam.okafor@domain.com", "nobody@domain.com", "li.wei@domain.com", "--user-name", "jo.novak"],
+        &[
+            "sam.okafor@domain.com",
+            "nobody@domain.com",
+            "li.wei@domain.com",
+            "--user-name",
+            "jo.novak",
+        ],
     );
-    let by_email = |email: &str| -> Vec<Vec<String>> {
-        f.csv.rows.iter().filter(|r| r[0] == email).cloned().collect()
-    };
+    let by_email = |email: &str| -> Vec<Vec<String>> { f.csv.rows.iter().filter(|r| r[0] == email).cloned().collect() };
     let sam = by_email("sam.okafor@domain.com");
     assert_eq!(
-        sam.iter().map(|r| (r[1].as_str(), r[8].as_str(), r[12].as_str())).collect::<Vec<_>>(),
+        sam.iter()
+            .map(|r| (r[1].as_str(), r[8].as_str(), r[12].as_str()))
+            .collect::<Vec<_>>(),
         [
             ("d-111111111111", "STORE_MEMBERSHIP", ""),
             ("d-111111111111", "GROUP", "codecatalyst-users"),
@@ -226,7 +258,10 @@ async fn a_store_that_refuses_the_lookup_makes_the_answer_incomplete() {
     assert_eq!(stores, ["d-111111111111", "d-111122223333"]);
     assert_eq!(f.errors.rows.len(), 1, "{:?}", f.errors.rows);
     let e = &f.errors.rows[0];
-    assert_eq!((e[0].as_str(), e[2].as_str(), e[3].as_str()), ("111122225555", "identity_store", "ACCESS_DENIED"));
+    assert_eq!(
+        (e[0].as_str(), e[2].as_str(), e[3].as_str()),
+        ("111122225555", "identity_store", "ACCESS_DENIED")
+    );
     assert!(e[4].contains("d-222222222222") && e[4].contains("GetUserId"), "{e:?}");
     assert!(f.text.contains("INCOMPLETE"), "{}", f.text);
 }
@@ -286,14 +321,26 @@ async fn calls_grow_with_stores_and_groups_never_with_users() {
     let path = dir.path().join("org.json");
     let status = Command::new(python())
         .arg(root().join("tests/emulator/generate.py"))
-        .args(["--accounts", "30", "--account-instances", "4", "--users", "20000", "--seed", "12"])
+        .args([
+            "--accounts",
+            "30",
+            "--account-instances",
+            "4",
+            "--users",
+            "20000",
+            "--seed",
+            "12",
+        ])
         .arg("-o")
         .arg(&path)
         .status()
         .expect("run the generator");
     assert!(status.success());
     let scenario: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let org_store = scenario["instances"][0]["identity_store_id"].as_str().unwrap().to_owned();
+    let org_store = scenario["instances"][0]["identity_store_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // The organization user in the most groups, with a lower-case email.
     let mut groups_of: BTreeMap<String, usize> = BTreeMap::new();
     for g in scenario["groups"].as_array().unwrap() {
@@ -303,7 +350,11 @@ async fn calls_grow_with_stores_and_groups_never_with_users() {
             }
         }
     }
-    let (user, groups) = groups_of.iter().max_by_key(|(_, n)| **n).map(|(u, n)| (u.clone(), *n)).unwrap();
+    let (user, groups) = groups_of
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(u, n)| (u.clone(), *n))
+        .unwrap();
     assert!(groups >= 1);
     let email = format!("{}@example.com", user).to_lowercase();
     let stores = scenario["instances"].as_array().unwrap().len();
@@ -314,7 +365,10 @@ async fn calls_grow_with_stores_and_groups_never_with_users() {
     emu.reset_stats();
     let f = find(&emu, &[&email]);
     assert_eq!(f.json["complete"], true);
-    assert_eq!(f.json["people"][0]["stores"][0]["groups"].as_array().unwrap().len(), groups);
+    assert_eq!(
+        f.json["people"][0]["stores"][0]["groups"].as_array().unwrap().len(),
+        groups
+    );
     let stats = emu.stats();
     let by_op = |op: &str| stats["by_operation"][op].as_u64().unwrap_or(0);
     // Discovery, as the audit does it: per account.
@@ -342,7 +396,10 @@ async fn calls_grow_with_stores_and_groups_never_with_users() {
     let total = stats["requests_total"].as_u64().unwrap();
     let fixed = 1 + 1 + 2 + 29 + 30; // identity, organization (2 pages of 20), roles, instances
     let bound = fixed + stores as u64 + 2 + groups as u64 + 2 * principals + apps;
-    assert!(total <= bound, "{total} calls for one person, at most {bound} expected: {stats}");
+    assert!(
+        total <= bound,
+        "{total} calls for one person, at most {bound} expected: {stats}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -361,9 +418,13 @@ async fn the_lambda_event_answers_and_writes_the_lookup() {
     };
     let deadline = Some(std::time::SystemTime::now() + std::time::Duration::from_secs(900));
 
-    let answer = invoke(&app, &json!({"find_people": ["Li.Wei@domain.com"], "dry_run": true}), deadline)
-        .await
-        .unwrap();
+    let answer = invoke(
+        &app,
+        &json!({"find_people": ["Li.Wei@domain.com"], "dry_run": true}),
+        deadline,
+    )
+    .await
+    .unwrap();
     let Answer::Lookup(result) = answer else {
         panic!("not a lookup");
     };
@@ -371,9 +432,13 @@ async fn the_lambda_event_answers_and_writes_the_lookup() {
     assert_eq!(result.people[0].stores[0].user_status, "DISABLED");
     assert!(emu.list_keys(BUCKET).await.is_empty());
 
-    let answer = invoke(&app, &json!({"find_people": ["username2+adminuser@domain.com"]}), deadline)
-        .await
-        .unwrap();
+    let answer = invoke(
+        &app,
+        &json!({"find_people": ["username2+adminuser@domain.com"]}),
+        deadline,
+    )
+    .await
+    .unwrap();
     let value = serde_json::to_value(&answer).unwrap();
     let Answer::Lookup(result) = answer else {
         panic!("not a lookup");
