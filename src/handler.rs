@@ -96,3 +96,28 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
         }
     }
 }
+
+// ---- the leaver check (find-person) -------------------------------------------------------
+
+/// What an invocation answers: an audit's summary or a lookup's result.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    Audit(Box<RunSummary>),
+    Lookup(Box<crate::report::person_access::LookupResult>),
+}
+
+/// Handles any event: a lookup (`{"find_people": [...]}`) or an audit (everything else).
+pub async fn invoke(app: &App, event: &Value, deadline: Option<SystemTime>) -> Result<Answer, HandlerError> {
+    let Some(request) = crate::lookup::PersonRequest::from_event(event) else {
+        return Ok(Answer::Audit(Box::new(handle(app, event, deadline).await?)));
+    };
+    let request = request?;
+    let options = crate::lookup::LookupOptions {
+        out_dir: None,
+        upload: true,
+        stop_at: deadline.map(|d| stop_instant(d, app.config.deadline_margin)),
+    };
+    let result = Box::pin(crate::lookup::run_lookup(&app.clients, &app.config, &request, &options)).await?;
+    Ok(Answer::Lookup(Box::new(result)))
+}

@@ -11,6 +11,7 @@ pub mod config;
 pub mod event;
 pub mod handler;
 pub mod logging;
+pub mod lookup;
 pub mod model;
 pub mod report;
 pub mod run;

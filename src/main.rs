@@ -10,6 +10,8 @@ use idc_report::config::{Config, RunMode};
 use idc_report::event::RunRequest;
 use idc_report::handler::{self, App};
 use idc_report::logging;
+use idc_report::lookup::{LookupOptions, PersonRequest, run_lookup};
+use idc_report::report::person_access;
 use idc_report::run::{RunOptions, run_audit};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
@@ -39,6 +41,29 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         event: Option<PathBuf>,
     },
+    /// The leaver check: everything these people can reach, in every Identity Center
+    /// instance of the organization. Prints a readable answer (the JSON with --json).
+    FindPerson {
+        /// Emails to look up (any letter case; surrounding spaces ignored).
+        #[arg(value_name = "EMAIL")]
+        emails: Vec<String>,
+        /// A user name to look up (people without email); may be repeated.
+        #[arg(long = "user-name", value_name = "NAME")]
+        user_names: Vec<String>,
+        /// Print the JSON result on stdout (the readable answer goes to stderr).
+        #[arg(long)]
+        json: bool,
+        /// Also write person_access.csv and account_errors.csv to this folder.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// Do not upload to S3 (nothing is uploaded anyway unless reports_bucket is set).
+        #[arg(long)]
+        no_upload: bool,
+        /// Where GetUserId finds nobody, list the store's users to match emails stored in
+        /// another letter case (one call per 100 users of each such store).
+        #[arg(long)]
+        scan: bool,
+    },
 }
 
 #[tokio::main]
@@ -54,6 +79,67 @@ async fn main() -> ExitCode {
             no_upload,
             event,
         } => Box::pin(command_run(out_dir, !no_upload, event)).await,
+        Command::FindPerson {
+            emails,
+            user_names,
+            json,
+            out_dir,
+            no_upload,
+            scan,
+        } => {
+            let request = PersonRequest {
+                emails,
+                user_names,
+                scan,
+                dry_run: false,
+            };
+            Box::pin(command_find_person(request, json, out_dir, !no_upload)).await
+        }
+    }
+}
+
+/// `find-person`: the same configuration, credentials and exit codes as `run`.
+async fn command_find_person(request: PersonRequest, json: bool, out_dir: Option<PathBuf>, upload: bool) -> ExitCode {
+    if request
+        .emails
+        .iter()
+        .chain(&request.user_names)
+        .all(|p| p.trim().is_empty())
+    {
+        return fail(
+            "find-person needs at least one email or --user-name, e.g. idc-report find-person alice@example.com",
+            2,
+        );
+    }
+    // reports_bucket is optional here: without it nothing is uploaded.
+    let config = match Config::from_lookup(|k| std::env::var(k).ok(), RunMode::Command { upload: false }) {
+        Ok(config) => config,
+        Err(err) => return fail(err, 2),
+    };
+    let clients = match Clients::load().await {
+        Ok(clients) => clients,
+        Err(err) => return fail(err, 2),
+    };
+    let options = LookupOptions {
+        out_dir,
+        upload,
+        stop_at: None,
+    };
+    match run_lookup(&clients, &config, &request, &options).await {
+        Ok(result) => {
+            let answer = person_access::text(&result);
+            if json {
+                match serde_json::to_string_pretty(&result) {
+                    Ok(text) => println!("{text}"),
+                    Err(err) => return fail(err, 1),
+                }
+                eprint!("{answer}");
+            } else {
+                print!("{answer}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(err, 1),
     }
 }
 
@@ -133,13 +219,15 @@ async fn lambda_main() -> ExitCode {
     let function_name_ref = function_name.as_str();
     let result = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let deadline = event.context.deadline();
-        let summary = handler::handle(app_ref, &event.payload, Some(deadline)).await?;
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
-        println!("{}", handler::metrics_line(&summary, function_name_ref, now_ms));
-        Ok::<_, handler::HandlerError>(summary)
+        let answer = handler::invoke(app_ref, &event.payload, Some(deadline)).await?;
+        if let handler::Answer::Audit(summary) = &answer {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0);
+            println!("{}", handler::metrics_line(summary, function_name_ref, now_ms));
+        }
+        Ok::<_, handler::HandlerError>(answer)
     }))
     .await;
     match result {

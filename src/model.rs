@@ -375,3 +375,6 @@ pub struct Inventory {
     pub account_access: AccountAccess,
     pub errors: Vec<AccountError>,
 }
+
+// ---- the leaver check (find-person) ------------------------------------------------------
+pub mod person;

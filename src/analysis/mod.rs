@@ -6,6 +6,7 @@ pub mod account_assignments;
 pub mod assignments;
 pub mod duplicates;
 pub mod instances;
+pub mod person_access;
 pub mod store_index;
 pub mod summary;
 

@@ -15,6 +15,7 @@ pub mod clients;
 pub mod identity_store;
 pub mod organizations;
 pub mod pages;
+pub mod person;
 pub mod regions;
 mod scheduler;
 pub mod sso_admin;

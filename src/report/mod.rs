@@ -5,6 +5,7 @@
 
 pub mod account_assignments;
 pub mod cells;
+pub mod person_access;
 pub mod summary;
 
 use std::borrow::Cow;

@@ -369,6 +369,25 @@ def test_for_principal_operations(org):
     assert error_code(exc.value) == "ResourceNotFoundException"
 
 
+def test_application_assignments_for_principal_need_a_filter_from_a_member_account(org):
+    """AWS API reference: from a member account against the organization instance the
+    ApplicationArn filter is required; the management account needs none."""
+    inst, _ = _arns(org)
+    sso = org.client("sso-admin")
+    da = org.client("sso-admin", creds=own_key(DA))
+    alice = org.client("identitystore").get_user_id(IdentityStoreId=ORG_STORE, AlternateIdentifier={
+        "UniqueAttribute": {"AttributePath": "userName", "AttributeValue": "alice"}})["UserId"]
+    app = sso.list_applications(InstanceArn=inst)["Applications"][0]["ApplicationArn"]
+    assert [a["ApplicationArn"] for a in sso.list_application_assignments_for_principal(
+        InstanceArn=inst, PrincipalId=alice, PrincipalType="USER")["ApplicationAssignments"]] == [app]
+    with pytest.raises(ClientError) as exc:
+        da.list_application_assignments_for_principal(InstanceArn=inst, PrincipalId=alice, PrincipalType="USER")
+    assert error_code(exc.value) == "ValidationException"
+    got = da.list_application_assignments_for_principal(InstanceArn=inst, PrincipalId=alice, PrincipalType="USER",
+                                                        Filter={"ApplicationArn": app})
+    assert [a["ApplicationArn"] for a in got["ApplicationAssignments"]] == [app]
+
+
 def test_writes(org):
     inst, by_name = _arns(org)
     sso = org.client("sso-admin")

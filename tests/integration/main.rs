@@ -13,4 +13,5 @@ mod hostile;
 mod lambda;
 mod messy;
 mod partial_reads;
+mod person;
 mod regions;

@@ -58,7 +58,7 @@ impl Unit for ReadAccount {
 
 /// The account's credentials: the function's own for the current account, else the
 /// member role's.
-async fn open_session(context: &Context, account: &Account) -> Result<AccountSession, AccountError> {
+pub(crate) async fn open_session(context: &Context, account: &Account) -> Result<AccountSession, AccountError> {
     let plan = &context.plan;
     if account.id == plan.current_account_id {
         return Ok(AccountSession::own(account.id.clone()));
@@ -79,7 +79,7 @@ async fn open_session(context: &Context, account: &Account) -> Result<AccountSes
 
 /// ListInstances per the Region selection. With `ALL`, one call with
 /// `RegionScope=ALL_REGIONS`; if the API refuses that, a scan of the partition's Regions.
-async fn list_account_instances(
+pub(crate) async fn list_account_instances(
     context: &Context,
     session: &AccountSession,
     home: &str,

@@ -215,6 +215,11 @@ def install(world: World) -> None:
         ptype, pid = principal(p, inst)
         flt = p.get("Filter") or {}
         only = _pattern(flt["ApplicationArn"], APP_ARN_RE, "Filter.ApplicationArn") if flt.get("ApplicationArn") else None
+        # AWS API reference: "You must provide a filter when calling this action from a member
+        # account against your organization instance"; the error code is not documented (choice).
+        if only is None and inst.is_org and delegated(call, inst):
+            raise validation("A Filter with an ApplicationArn is required when this operation is called "
+                             "from a member account against the organization instance")
         arns = [a.arn for a in world.apps_by_instance[inst.arn]
                 if (ptype, pid) in a.assignments and (only is None or a.arn == only)]
         items, token = paging.page(arns, p.get("NextToken"), p.get("MaxResults"), maximum=100, default=100,
