@@ -5,7 +5,9 @@
 use foldhash::HashMap;
 
 use crate::model::IdentityStoreId;
-use crate::model::{Application, GroupId, Instance, InstanceArn, PrincipalType, StoreContents, User, UserId};
+use crate::model::{
+    Application, Assignment, GroupId, Instance, InstanceArn, PrincipalType, StoreContents, User, UserId,
+};
 use std::collections::BTreeMap;
 
 /// One row of the `application_assignments` report. A user assignment is one row; a
@@ -58,40 +60,100 @@ impl<'a> StoreIndex<'a> {
 }
 
 /// Expands every application's assignments to rows, applications in the given order.
+/// The rows are made one at a time as the iterator is advanced (a group assigned to many
+/// applications would otherwise hold millions of rows at once); only the lookup tables
+/// are built up front.
 pub fn assignment_rows<'a>(
     applications: &'a [Application],
     instances: &'a BTreeMap<InstanceArn, Instance>,
     stores: &'a BTreeMap<IdentityStoreId, StoreContents>,
-) -> Vec<AssignmentRow<'a>> {
-    let indexes: HashMap<&IdentityStoreId, StoreIndex<'a>> =
-        stores.iter().map(|(id, s)| (id, StoreIndex::new(s))).collect();
-    let mut rows = Vec::new();
-    for application in applications {
-        let instance = instances.get(&application.instance_arn);
-        let index = instance.and_then(|i| indexes.get(&i.identity_store_id));
-        let base = AssignmentRow {
-            instance,
-            instance_arn: &application.instance_arn,
-            application,
-            principal: None,
-            user: None,
-        };
-        if application.assignments.is_empty() {
-            rows.push(base.clone());
-        }
-        for assignment in &application.assignments {
+) -> AssignmentRows<'a> {
+    let indexes: Vec<StoreIndex<'a>> = stores.values().map(StoreIndex::new).collect();
+    let index_of = stores.keys().enumerate().map(|(n, id)| (id, n)).collect();
+    AssignmentRows {
+        instances,
+        indexes,
+        index_of,
+        applications: applications.iter(),
+        current: None,
+    }
+}
+
+/// The rows of [`assignment_rows`], made as they are asked for.
+pub struct AssignmentRows<'a> {
+    instances: &'a BTreeMap<InstanceArn, Instance>,
+    indexes: Vec<StoreIndex<'a>>,
+    index_of: HashMap<&'a IdentityStoreId, usize>,
+    applications: std::slice::Iter<'a, Application>,
+    current: Option<Current<'a>>,
+}
+
+/// Where the expansion of one application stands.
+struct Current<'a> {
+    base: AssignmentRow<'a>,
+    /// The application's store, in `indexes`.
+    index: Option<usize>,
+    assignments: std::slice::Iter<'a, Assignment>,
+    /// The assigned group whose members are being listed, and those still to list.
+    group: Option<(Principal<'a>, std::slice::Iter<'a, UserId>)>,
+}
+
+impl<'a> Iterator for AssignmentRows<'a> {
+    type Item = AssignmentRow<'a>;
+
+    fn next(&mut self) -> Option<AssignmentRow<'a>> {
+        loop {
+            let Some(current) = self.current.as_mut() else {
+                let application = self.applications.next()?;
+                let instance = self.instances.get(&application.instance_arn);
+                let base = AssignmentRow {
+                    instance,
+                    instance_arn: &application.instance_arn,
+                    application,
+                    principal: None,
+                    user: None,
+                };
+                self.current = Some(Current {
+                    base: base.clone(),
+                    index: instance.and_then(|i| self.index_of.get(&i.identity_store_id).copied()),
+                    assignments: application.assignments.iter(),
+                    group: None,
+                });
+                if application.assignments.is_empty() {
+                    return Some(base);
+                }
+                continue;
+            };
+            let index = current.index.and_then(|n| self.indexes.get(n));
+            if let Some((principal, members)) = current.group.as_mut() {
+                if let Some(member) = members.next() {
+                    return Some(AssignmentRow {
+                        principal: Some(principal.clone()),
+                        user: Some(UserRef {
+                            user_id: member.as_str(),
+                            user: index.and_then(|ix| ix.users.get(member.as_str()).copied()),
+                        }),
+                        ..current.base.clone()
+                    });
+                }
+                current.group = None;
+            }
+            let Some(assignment) = current.assignments.next() else {
+                self.current = None;
+                continue;
+            };
             let id = assignment.principal_id.as_str();
             match assignment.principal_type {
                 PrincipalType::User => {
                     let user = index.and_then(|ix| ix.users.get(id).copied());
-                    rows.push(AssignmentRow {
+                    return Some(AssignmentRow {
                         principal: Some(Principal {
                             principal_type: PrincipalType::User,
                             principal_id: id,
                             name: user.map_or("", |u| u.user_name.as_str()),
                         }),
                         user: Some(UserRef { user_id: id, user }),
-                        ..base.clone()
+                        ..current.base.clone()
                     });
                 }
                 PrincipalType::Group => {
@@ -105,32 +167,22 @@ pub fn assignment_rows<'a>(
                         .map(Vec::as_slice)
                         .unwrap_or(&[]);
                     if members.is_empty() {
-                        rows.push(AssignmentRow {
-                            principal: Some(principal.clone()),
-                            ..base.clone()
+                        return Some(AssignmentRow {
+                            principal: Some(principal),
+                            ..current.base.clone()
                         });
                     }
-                    for member in members {
-                        rows.push(AssignmentRow {
-                            principal: Some(principal.clone()),
-                            user: Some(UserRef {
-                                user_id: member.as_str(),
-                                user: index.and_then(|ix| ix.users.get(member.as_str()).copied()),
-                            }),
-                            ..base.clone()
-                        });
-                    }
+                    current.group = Some((principal, members.iter()));
                 }
             }
         }
     }
-    rows
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AccountId, ApplicationArn, Assignment, Group, InstanceType};
+    use crate::model::{AccountId, ApplicationArn, Group, InstanceType};
 
     fn fixture() -> (
         Vec<Application>,
@@ -212,7 +264,6 @@ mod tests {
         let (apps, instances, stores) = fixture();
         let rows = assignment_rows(&apps, &instances, &stores);
         let got: Vec<(String, String, String, String)> = rows
-            .iter()
             .map(|r| {
                 (
                     r.application.name.clone(),

@@ -7,7 +7,7 @@ pub mod duplicates;
 pub mod instances;
 pub mod summary;
 
-pub use assignments::{AssignmentRow, assignment_rows};
+pub use assignments::{AssignmentRow, AssignmentRows, assignment_rows};
 pub use duplicates::{DuplicateRow, duplicated_users, normalize_email};
 pub use instances::{InstanceRow, instance_rows};
 pub use summary::{Counts, count};
