@@ -11,3 +11,4 @@ mod hostile;
 mod lambda;
 mod messy;
 mod regions;
+mod uploads;
