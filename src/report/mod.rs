@@ -287,8 +287,13 @@ mod tests {
             },
         ];
         let body = write_instances(&rows, Vec::new()).unwrap();
-        assert!(body.starts_with(b"AccountId,IdentityCenterInstance,InstanceArn,"));
-        assert!(body.ends_with(b"\r\n"));
+        // Exactly the bytes the in-memory encoder wrote before reports streamed.
+        assert_eq!(
+            String::from_utf8(body.clone()).unwrap(),
+            "AccountId,IdentityCenterInstance,InstanceArn,InstanceType,OwnerAccountId,Region,InstanceName,InstanceStatus,AccountName\r\n\
+             111122221111,d-111111111111,arn:aws:sso:::instance/ssoins-1,ACCOUNT,111122221111,eu-west-1,\"sandbox, \"\"dev\"\"\",ACTIVE,\"'=HYPERLINK(\"\"x\"\")\"\r\n\
+             111122224444,,,,,,,,\"Ωmega\nline\"\r\n"
+        );
         let parsed = parse(&body);
         assert_eq!(parsed.len(), 3);
         assert_eq!(
@@ -430,5 +435,80 @@ mod tests {
                 "AccessDenied: not authorized, \"really\""
             ]
         );
+    }
+
+    /// A destination that counts what reached it, readable while the writer holds it.
+    struct Counting(std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl Write for Counting {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.set(self.0.get() + buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn many_rows(n: usize) -> impl Iterator<Item = [String; 3]> {
+        (0..n).map(|i| [format!("{i:08}"), format!("=x{i}"), format!("name, {i}")])
+    }
+
+    #[test]
+    fn rows_reach_the_destination_as_they_are_written() {
+        let n = 50_000;
+        let whole = write_csv("t", &["A", "B", "C"], many_rows(n), Vec::new()).unwrap();
+        // Where each line ends in the whole output (no cell holds a newline here).
+        let ends: Vec<usize> = whole
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w == b"\r\n")
+            .map(|(i, _)| i + 2)
+            .collect();
+        assert_eq!(ends.len(), n + 1);
+        let received = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut writer = ReportWriter::new("t", &["A", "B", "C"], Counting(received.clone())).unwrap();
+        for (k, row) in many_rows(n).enumerate() {
+            writer.row(row).unwrap();
+            // All but at most one buffer's worth has gone out.
+            let written = ends[k + 1];
+            assert!(
+                received.get() + BUFFER_BYTES >= written,
+                "row {k}: {written} bytes written, {} out",
+                received.get()
+            );
+        }
+        writer.finish().unwrap();
+        assert_eq!(received.get(), whole.len());
+        assert!(whole.len() > 10 * BUFFER_BYTES);
+    }
+
+    #[test]
+    fn a_file_gets_the_same_bytes_as_memory_and_cells_are_neutralised() {
+        let in_memory = write_csv("t", &["A", "B", "C"], many_rows(5_000), Vec::new()).unwrap();
+        let file = write_csv("t", &["A", "B", "C"], many_rows(5_000), tempfile::tempfile().unwrap()).unwrap();
+        let mut on_disk = Vec::new();
+        let mut file = file;
+        std::io::Seek::rewind(&mut file).unwrap();
+        std::io::Read::read_to_end(&mut file, &mut on_disk).unwrap();
+        assert_eq!(on_disk, in_memory);
+        let parsed = parse(&on_disk);
+        assert_eq!(parsed[1], vec!["00000000", "'=x0", "name, 0"]);
+    }
+
+    #[test]
+    fn a_destination_that_fails_is_an_error_naming_the_report() {
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("No space left on device"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let err = write_account_errors(Vec::<AccountError>::new(), Full).err().unwrap();
+        assert_eq!(err.report, ACCOUNT_ERRORS);
+        assert!(err.to_string().contains("No space left on device"), "{err}");
     }
 }

@@ -22,6 +22,7 @@ use super::{Artifact, Keys};
 /// The size of each part of a multipart upload (S3 takes at least 5 MiB for every part
 /// but the last); files up to this size go up in one PutObject.
 pub const PART_SIZE: u64 = 8 * 1024 * 1024;
+const _: () = assert!(PART_SIZE >= 5 * 1024 * 1024, "S3 refuses parts under 5 MiB");
 
 /// S3's limit on the parts of one upload: past `PART_SIZE * MAX_PARTS` (80 GiB) the parts
 /// grow instead.
@@ -369,7 +370,6 @@ mod tests {
 
     #[test]
     fn parts_are_at_least_the_s3_minimum_and_never_over_ten_thousand() {
-        assert!(PART_SIZE >= 5 * MIB);
         for len in [
             PART_SIZE + 1,
             10 * 1024 * MIB,
