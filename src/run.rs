@@ -12,12 +12,15 @@ use time::macros::format_description;
 use tokio::time::Instant;
 
 use crate::analysis;
+use crate::analysis::{DuplicateRow, InstanceRow};
 use crate::collect::{self, CallError, Calls, Clients, CollectError, OrganizationReads, Plan, RetryPolicy};
 use crate::config::{Config, RegionSelection};
 use crate::event::RunRequest;
-use crate::report::{self, EncodeError, ErrorEntry, RunSummary};
+use crate::model::Inventory;
+use crate::report::{self, ErrorEntry, RunSummary};
 use crate::sink::local::{self, LocalWriteError};
 use crate::sink::s3::{self as s3_sink, UploadError};
+use crate::sink::staging::{JSON_CONTENT_TYPE, StageError, Staging};
 use crate::sink::{self, Artifact};
 
 /// How this run writes, and when it must stop.
@@ -44,8 +47,9 @@ pub enum RunError {
     AccountMismatch { configured: String, actual: String },
     #[error(transparent)]
     Collect(#[from] CollectError),
+    /// A report or the summary could not be written to the run's temporary folder.
     #[error(transparent)]
-    Encode(#[from] EncodeError),
+    Encode(#[from] StageError),
     #[error(transparent)]
     Upload(#[from] UploadError),
     #[error(transparent)]
@@ -122,31 +126,22 @@ pub async fn run_audit(
 
     let instance_rows = analysis::instance_rows(inventory);
     let duplicates = analysis::duplicated_users(&inventory.stores, inventory.instances.values());
-    let assignment_rows = analysis::assignment_rows(&inventory.applications, &inventory.instances, &inventory.stores);
     let counts = analysis::count(inventory, duplicates.len());
-    let reports = [
-        report::instances_csv(&instance_rows)?,
-        report::duplicated_users_csv(&duplicates)?,
-        report::assignments_csv(&assignment_rows)?,
-        report::account_assignments_csv(analysis::AccountAssignmentTable::new(inventory).rows())?,
-        report::account_errors_csv(&inventory.errors)?,
-    ];
 
     let date = started_at
         .format(format_description!("[year]-[month]-[day]"))
         .unwrap_or_default();
-    let mut artifacts: Vec<Artifact> = reports
-        .into_iter()
-        .map(|r| Artifact {
-            name: r.name,
-            extension: "csv",
-            content_type: "text/csv; charset=utf-8",
-            body: r.body,
-        })
-        .collect();
     let write = !request.dry_run;
     let bucket = config.reports_bucket.as_deref().filter(|_| write && options.upload);
     let out_dir = options.out_dir.as_deref().filter(|_| write);
+    // The run's temporary folder, only when the reports go somewhere: each report is
+    // written there row by row, then the sinks read the files. Removed when this function
+    // returns, whether the run succeeded or not.
+    let staging = (bucket.is_some() || out_dir.is_some()).then(Staging::new).transpose()?;
+    let mut artifacts = match &staging {
+        Some(staging) => write_reports(staging, inventory, &instance_rows, &duplicates)?,
+        None => Vec::new(),
+    };
 
     // Where each file of the run goes: S3 when uploading, else the folder.
     let mut locations = BTreeMap::new();
@@ -188,15 +183,11 @@ pub async fn run_audit(
         accounts_failed = summary.counts.accounts_failed,
         "reports built"
     );
-    if !write {
+    let Some(staging) = staging else {
         return Ok(summary);
-    }
-    artifacts.push(Artifact {
-        name: "summary",
-        extension: "json",
-        content_type: "application/json",
-        body: serde_json::to_vec_pretty(&summary)?,
-    });
+    };
+    let body = serde_json::to_vec_pretty(&summary)?;
+    artifacts.push(staging.bytes("summary", "json", JSON_CONTENT_TYPE, &body)?);
     if let Some(dir) = out_dir {
         local::write_all(dir, &artifacts)?;
         tracing::info!(phase = "write", dir = %dir.display(), "reports written to the folder");
@@ -223,4 +214,31 @@ pub async fn run_audit(
         tracing::info!(phase = "write", bucket, prefix = %config.report_prefix, "reports uploaded");
     }
     Ok(summary)
+}
+
+/// Writes every CSV report of the run to the temporary folder, in the order they are
+/// uploaded. Rows go straight from the analyses to the files: the assignment rows are
+/// made one at a time as they are written.
+fn write_reports(
+    staging: &Staging,
+    inventory: &Inventory,
+    instance_rows: &[InstanceRow<'_>],
+    duplicates: &[DuplicateRow],
+) -> Result<Vec<Artifact>, StageError> {
+    let assignment_rows = analysis::assignment_rows(&inventory.applications, &inventory.instances, &inventory.stores);
+    Ok(vec![
+        staging.csv(report::INSTANCES, |out| report::write_instances(instance_rows, out))?,
+        staging.csv(report::DUPLICATED_USERS, |out| {
+            report::write_duplicated_users(duplicates, out)
+        })?,
+        staging.csv(report::APPLICATION_ASSIGNMENTS, |out| {
+            report::write_assignments(assignment_rows, out)
+        })?,
+        staging.csv(report::ACCOUNT_ASSIGNMENTS, |out| {
+            report::write_account_assignments(analysis::AccountAssignmentTable::new(inventory).rows(), out)
+        })?,
+        staging.csv(report::ACCOUNT_ERRORS, |out| {
+            report::write_account_errors(&inventory.errors, out)
+        })?,
+    ])
 }

@@ -4,9 +4,13 @@
 
 use foldhash::HashMap;
 
-use crate::model::IdentityStoreId;
-use crate::model::{Application, GroupId, Instance, InstanceArn, PrincipalType, StoreContents, User, UserId};
 use std::collections::BTreeMap;
+
+use crate::model::{
+    Application, Assignment, IdentityStoreId, Instance, InstanceArn, PrincipalType, StoreContents, User, UserId,
+};
+
+use super::store_index::{Members, StoreIndex, members_in};
 
 /// One row of the `application_assignments` report. A user assignment is one row; a
 /// group assignment is one row per member, or one row with `user` empty for an empty
@@ -19,6 +23,9 @@ pub struct AssignmentRow<'a> {
     pub principal: Option<Principal<'a>>,
     /// The user this row is about (the assigned user, or a member of the assigned group).
     pub user: Option<UserRef<'a>>,
+    /// A group assignment whose members could not be read (`user` is then empty):
+    /// never to be mistaken for an empty group.
+    pub members_not_read: bool,
 }
 
 /// The principal named by an assignment, with its name where the store knows it.
@@ -36,101 +43,136 @@ pub struct UserRef<'a> {
     pub user: Option<&'a User>,
 }
 
-/// Lookup tables for one store, built once per report.
-struct StoreIndex<'a> {
-    users: HashMap<&'a str, &'a User>,
-    groups: HashMap<&'a str, &'a str>,
-    members: &'a BTreeMap<GroupId, Vec<UserId>>,
-}
-
-impl<'a> StoreIndex<'a> {
-    fn new(store: &'a StoreContents) -> Self {
-        StoreIndex {
-            users: store.users.iter().map(|u| (u.user_id.as_str(), u)).collect(),
-            groups: store
-                .groups
-                .iter()
-                .map(|g| (g.group_id.as_str(), g.display_name.as_str()))
-                .collect(),
-            members: &store.group_members,
-        }
-    }
-}
-
 /// Expands every application's assignments to rows, applications in the given order.
+/// The rows are made one at a time as the iterator is advanced (a group assigned to many
+/// applications would otherwise hold millions of rows at once); only the lookup tables
+/// are built up front.
 pub fn assignment_rows<'a>(
     applications: &'a [Application],
     instances: &'a BTreeMap<InstanceArn, Instance>,
     stores: &'a BTreeMap<IdentityStoreId, StoreContents>,
-) -> Vec<AssignmentRow<'a>> {
-    let indexes: HashMap<&IdentityStoreId, StoreIndex<'a>> =
-        stores.iter().map(|(id, s)| (id, StoreIndex::new(s))).collect();
-    let mut rows = Vec::new();
-    for application in applications {
-        let instance = instances.get(&application.instance_arn);
-        let index = instance.and_then(|i| indexes.get(&i.identity_store_id));
-        let base = AssignmentRow {
-            instance,
-            instance_arn: &application.instance_arn,
-            application,
-            principal: None,
-            user: None,
-        };
-        if application.assignments.is_empty() {
-            rows.push(base.clone());
-        }
-        for assignment in &application.assignments {
+) -> AssignmentRows<'a> {
+    let indexes: Vec<StoreIndex<'a>> = stores.values().map(StoreIndex::new).collect();
+    let index_of = stores.keys().enumerate().map(|(n, id)| (id, n)).collect();
+    AssignmentRows {
+        instances,
+        indexes,
+        index_of,
+        applications: applications.iter(),
+        current: None,
+    }
+}
+
+/// The rows of [`assignment_rows`], made as they are asked for.
+pub struct AssignmentRows<'a> {
+    instances: &'a BTreeMap<InstanceArn, Instance>,
+    indexes: Vec<StoreIndex<'a>>,
+    index_of: HashMap<&'a IdentityStoreId, usize>,
+    applications: std::slice::Iter<'a, Application>,
+    current: Option<Current<'a>>,
+}
+
+/// Where the expansion of one application stands.
+struct Current<'a> {
+    base: AssignmentRow<'a>,
+    /// The application's store, in `indexes`.
+    index: Option<usize>,
+    assignments: std::slice::Iter<'a, Assignment>,
+    /// The assigned group whose members are being listed, and those still to list.
+    group: Option<(Principal<'a>, std::slice::Iter<'a, UserId>)>,
+}
+
+impl<'a> Iterator for AssignmentRows<'a> {
+    type Item = AssignmentRow<'a>;
+
+    fn next(&mut self) -> Option<AssignmentRow<'a>> {
+        loop {
+            let Some(current) = self.current.as_mut() else {
+                let application = self.applications.next()?;
+                let instance = self.instances.get(&application.instance_arn);
+                let base = AssignmentRow {
+                    instance,
+                    instance_arn: &application.instance_arn,
+                    application,
+                    principal: None,
+                    user: None,
+                    members_not_read: false,
+                };
+                self.current = Some(Current {
+                    base: base.clone(),
+                    index: instance.and_then(|i| self.index_of.get(&i.identity_store_id).copied()),
+                    assignments: application.assignments.iter(),
+                    group: None,
+                });
+                if application.assignments.is_empty() {
+                    return Some(base);
+                }
+                continue;
+            };
+            let index = current.index.and_then(|n| self.indexes.get(n));
+            if let Some((principal, members)) = current.group.as_mut() {
+                if let Some(member) = members.next() {
+                    return Some(AssignmentRow {
+                        principal: Some(principal.clone()),
+                        user: Some(UserRef {
+                            user_id: member.as_str(),
+                            user: index.and_then(|ix| ix.user(member.as_str())),
+                        }),
+                        ..current.base.clone()
+                    });
+                }
+                current.group = None;
+            }
+            let Some(assignment) = current.assignments.next() else {
+                self.current = None;
+                continue;
+            };
             let id = assignment.principal_id.as_str();
             match assignment.principal_type {
                 PrincipalType::User => {
-                    let user = index.and_then(|ix| ix.users.get(id).copied());
-                    rows.push(AssignmentRow {
+                    let user = index.and_then(|ix| ix.user(id));
+                    return Some(AssignmentRow {
                         principal: Some(Principal {
                             principal_type: PrincipalType::User,
                             principal_id: id,
                             name: user.map_or("", |u| u.user_name.as_str()),
                         }),
                         user: Some(UserRef { user_id: id, user }),
-                        ..base.clone()
+                        ..current.base.clone()
                     });
                 }
                 PrincipalType::Group => {
                     let principal = Principal {
                         principal_type: PrincipalType::Group,
                         principal_id: id,
-                        name: index.and_then(|ix| ix.groups.get(id).copied()).unwrap_or(""),
+                        name: index.and_then(|ix| ix.group_name(id)).unwrap_or(""),
                     };
-                    let members = index
-                        .and_then(|ix| ix.members.get(&GroupId::from(id)))
-                        .map(Vec::as_slice)
-                        .unwrap_or(&[]);
-                    if members.is_empty() {
-                        rows.push(AssignmentRow {
-                            principal: Some(principal.clone()),
-                            ..base.clone()
-                        });
-                    }
-                    for member in members {
-                        rows.push(AssignmentRow {
-                            principal: Some(principal.clone()),
-                            user: Some(UserRef {
-                                user_id: member.as_str(),
-                                user: index.and_then(|ix| ix.users.get(member.as_str()).copied()),
-                            }),
-                            ..base.clone()
-                        });
+                    match members_in(index, id) {
+                        Members::NotRead => {
+                            return Some(AssignmentRow {
+                                principal: Some(principal),
+                                members_not_read: true,
+                                ..current.base.clone()
+                            });
+                        }
+                        Members::Read([]) => {
+                            return Some(AssignmentRow {
+                                principal: Some(principal),
+                                ..current.base.clone()
+                            });
+                        }
+                        Members::Read(members) => current.group = Some((principal, members.iter())),
                     }
                 }
             }
         }
     }
-    rows
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AccountId, ApplicationArn, Assignment, Group, InstanceType};
+    use crate::model::{AccountId, ApplicationArn, Group, GroupId, InstanceType};
 
     fn fixture() -> (
         Vec<Application>,
@@ -214,7 +256,6 @@ mod tests {
         let (apps, instances, stores) = fixture();
         let rows = assignment_rows(&apps, &instances, &stores);
         let got: Vec<(String, String, String, String)> = rows
-            .iter()
             .map(|r| {
                 (
                     r.application.name.clone(),

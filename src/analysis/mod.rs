@@ -11,7 +11,7 @@ pub mod store_index;
 pub mod summary;
 
 pub use account_assignments::{AccountAssignmentRow, AccountAssignmentTable, Grantee, account_assignment_row_count};
-pub use assignments::{AssignmentRow, assignment_rows};
+pub use assignments::{AssignmentRow, AssignmentRows, assignment_rows};
 pub use duplicates::{DuplicateRow, duplicated_users, normalize_email};
 pub use instances::{InstanceRow, instance_rows};
 pub use summary::{Counts, count};

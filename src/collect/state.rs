@@ -57,6 +57,8 @@ struct AccessDiscovery {
     /// Run as delegated administrator: the organization instance, whose applications
     /// wait for the management account's session.
     applications_waiting: Option<Instance>,
+    /// Why the management account cannot be read, once known.
+    management_unreadable: Option<String>,
 }
 
 /// The run's state while it collects.
@@ -285,9 +287,14 @@ impl State {
             // A delegated administrator may list only the applications created from its
             // own account; the management account (through its member role) sees all.
             let management = self.context.management_account_id.clone();
-            match self.sessions.get(&management).cloned() {
-                Some(session) => self.queue_org_applications(instance, session, None),
-                None => self.access.applications_waiting = Some(instance),
+            self.access.applications_waiting = Some(instance.clone());
+            if let Some(session) = self.sessions.get(&management).cloned() {
+                self.access.applications_waiting = None;
+                self.queue_org_applications(instance, session, None);
+            } else if let Some(why) = self.access.management_unreadable.clone() {
+                self.org_applications_fallback(&why);
+            } else if self.listing_done && !self.collected.inventory.accounts.iter().any(|a| a.id == management) {
+                self.org_applications_fallback("the management account is not in this run");
             }
             return;
         }
@@ -329,8 +336,9 @@ impl State {
 
     /// An account could not be audited.
     pub fn account_failed(&mut self, account: &AccountId, row: AccountError) {
-        if account == &self.context.management_account_id && self.access.applications_waiting.is_some() {
+        if account == &self.context.management_account_id {
             let why = row.message.clone();
+            self.access.management_unreadable = Some(why.clone());
             self.error(row);
             return self.org_applications_fallback(&why);
         }

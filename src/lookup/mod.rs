@@ -21,12 +21,14 @@ use crate::analysis::person_access::{email_query, person_access_rows, user_match
 use crate::collect::person::{LookupRequest, Matcher, find_people};
 use crate::collect::{self, Calls, Clients, Plan, RetryPolicy, Service};
 use crate::config::Config;
-use crate::report::person_access::{LookupCounts, LookupResult, PERSON_ACCESS, is_complete, people, person_access_csv};
+use crate::report::person_access::{
+    LookupCounts, LookupResult, PERSON_ACCESS, is_complete, people, write_person_access,
+};
 use crate::report::{self, ErrorEntry};
 use crate::run::RunError;
-use crate::sink::Artifact;
 use crate::sink::local;
 use crate::sink::s3::UploadError;
+use crate::sink::staging::{CSV_CONTENT_TYPE, StageError, Staging};
 
 pub use event::PersonRequest;
 
@@ -96,8 +98,16 @@ pub async fn run_lookup(
     .await?;
 
     let rows = person_access_rows(&lookup);
-    let csv = person_access_csv(&rows)?;
-    let errors_csv = report::account_errors_csv(&lookup.errors)?;
+    // Encoded in memory: a lookup's answer is a few rows per person.
+    let in_memory = |name: &'static str| {
+        move |source| StageError::Encode {
+            path: PathBuf::from(format!("(memory)/{name}.csv")),
+            source,
+        }
+    };
+    let csv = write_person_access(&rows, Vec::new()).map_err(in_memory(PERSON_ACCESS))?;
+    let errors_csv =
+        report::write_account_errors(&lookup.errors, Vec::new()).map_err(in_memory(report::ACCOUNT_ERRORS))?;
     let date = started_at
         .format(format_description!("[year]-[month]-[day]"))
         .unwrap_or_default();
@@ -158,19 +168,11 @@ pub async fn run_lookup(
         "lookup done"
     );
     if let Some(dir) = out_dir {
+        // A lookup's answer is small: held in memory, staged only to reuse the folder sink.
+        let staging = Staging::new()?;
         let artifacts = [
-            Artifact {
-                name: PERSON_ACCESS,
-                extension: "csv",
-                content_type: "text/csv; charset=utf-8",
-                body: csv.body.clone(),
-            },
-            Artifact {
-                name: report::ACCOUNT_ERRORS,
-                extension: "csv",
-                content_type: "text/csv; charset=utf-8",
-                body: errors_csv.body,
-            },
+            staging.bytes(PERSON_ACCESS, "csv", CSV_CONTENT_TYPE, &csv)?,
+            staging.bytes(report::ACCOUNT_ERRORS, "csv", CSV_CONTENT_TYPE, &errors_csv)?,
         ];
         local::write_all(dir, &artifacts)?;
     }
@@ -184,12 +186,14 @@ pub async fn run_lookup(
                     .put_object()
                     .bucket(bucket)
                     .key(&key)
-                    .content_type("text/csv; charset=utf-8")
-                    .body(ByteStream::from(csv.body.clone()))
+                    .expected_bucket_owner(current.as_str())
+                    .content_type(CSV_CONTENT_TYPE)
+                    .body(ByteStream::from(csv.clone()))
                     .send()
             })
             .await
             .map_err(|source| UploadError {
+                owner: current.clone(),
                 bucket: bucket.to_owned(),
                 key: key.clone(),
                 source,

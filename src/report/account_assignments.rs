@@ -9,7 +9,9 @@ use std::borrow::Cow;
 
 use crate::analysis::{AccountAssignmentRow, Grantee};
 
-use super::{EncodeError, Report, encode, join};
+use std::io::Write;
+
+use super::{EncodeError, join, write_csv};
 
 pub const ACCOUNT_ASSIGNMENTS: &str = "account_assignments";
 
@@ -58,11 +60,13 @@ pub fn user_cells<'a>(grantee: &Grantee<'a>) -> [Cow<'a, str>; 4] {
     }
 }
 
-/// Writes the report from its rows.
-pub fn account_assignments_csv<'a>(
+/// Writes the report from its rows (give it `AccountAssignmentTable::rows()`: rows
+/// are expanded as they are written).
+pub fn write_account_assignments<'a, W: Write>(
     rows: impl Iterator<Item = AccountAssignmentRow<'a>>,
-) -> Result<Report, EncodeError> {
-    encode(
+    out: W,
+) -> Result<W, EncodeError> {
+    write_csv(
         ACCOUNT_ASSIGNMENTS,
         &HEADER,
         rows.map(|r| {
@@ -83,5 +87,6 @@ pub fn account_assignments_csv<'a>(
                 user_status,
             ]
         }),
+        out,
     )
 }

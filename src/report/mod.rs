@@ -1,70 +1,118 @@
-//! Report writers: rows in, CSV bytes out (RFC 4180, UTF-8, header row, CRLF).
+//! Report writers: rows in, CSV out through any `std::io::Write` (RFC 4180, UTF-8, header
+//! row, CRLF).
 //!
-//! Writers do no I/O; sinks decide where the bytes go. Every cell goes through
-//! [`neutralize`] so names from external identity providers cannot become formulas.
+//! Each report has one function taking an iterator of rows and a writer; rows are
+//! written as they come, so a report never exists whole in memory. Writers decide no
+//! I/O: the caller (the run, through `sink::staging`) says where the bytes go. Every cell
+//! goes through [`neutralize`] so names from external identity providers cannot become
+//! formulas.
 
 pub mod account_assignments;
 pub mod cells;
 pub mod person_access;
 pub mod summary;
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
+use std::io::Write;
 
 use crate::analysis::{AssignmentRow, DuplicateRow, InstanceRow};
 use crate::model::AccountError;
 
-pub use account_assignments::{ACCOUNT_ASSIGNMENTS, account_assignments_csv};
+pub use account_assignments::{ACCOUNT_ASSIGNMENTS, write_account_assignments};
 pub use cells::neutralize;
 pub use summary::{ErrorEntry, RunSummary};
-
-/// A report ready to be written: its name (file stem) and CSV body.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Report {
-    pub name: &'static str,
-    pub body: Vec<u8>,
-}
 
 pub const INSTANCES: &str = "idc_instances";
 pub const DUPLICATED_USERS: &str = "duplicated_users";
 pub const APPLICATION_ASSIGNMENTS: &str = "application_assignments";
 pub const ACCOUNT_ERRORS: &str = "account_errors";
 
-/// Error raised while encoding a report (the CSV library failing on an in-memory buffer).
+/// The CSV writer's buffer: rows reach the destination in blocks of this size.
+const BUFFER_BYTES: usize = 64 * 1024;
+
+/// Error raised while writing a report: the destination refused bytes (a full disk).
 #[derive(Debug, thiserror::Error)]
-#[error("could not encode the {report} report: {source}")]
+#[error("could not write the {report} report: {source}")]
 pub struct EncodeError {
     pub report: &'static str,
     #[source]
     pub source: csv::Error,
 }
 
-/// Writes a header and rows of cells, neutralising each cell. Cells are borrowed where
-/// they can be: encoding copies each one once, into the CSV body.
-fn encode<I, R, C>(report: &'static str, header: &[&str], rows: I) -> Result<Report, EncodeError>
+/// A CSV report being written: the header goes out on creation, then each row as it is
+/// given, every cell neutralised. The building block of every report function; a new
+/// report is a header and a loop of [`ReportWriter::row`] calls.
+pub struct ReportWriter<W: Write> {
+    report: &'static str,
+    csv: csv::Writer<W>,
+}
+
+impl<W: Write> ReportWriter<W> {
+    /// Starts `report` on `out` with its header row.
+    pub fn new(report: &'static str, header: &[&str], out: W) -> Result<Self, EncodeError> {
+        let csv = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .buffer_capacity(BUFFER_BYTES)
+            .from_writer(out);
+        let mut writer = ReportWriter { report, csv };
+        if let Err(e) = writer.csv.write_record(header) {
+            return Err(writer.wrap(e));
+        }
+        Ok(writer)
+    }
+
+    fn wrap(&self, source: csv::Error) -> EncodeError {
+        EncodeError {
+            report: self.report,
+            source,
+        }
+    }
+
+    /// Writes one row. Cells are borrowed where they can be: each is copied once, into
+    /// the writer's buffer.
+    pub fn row<R, C>(&mut self, cells: R) -> Result<(), EncodeError>
+    where
+        R: IntoIterator<Item = C>,
+        C: AsRef<str>,
+    {
+        for cell in cells {
+            if let Err(e) = self.csv.write_field(neutralize(cell.as_ref()).as_bytes()) {
+                return Err(self.wrap(e));
+            }
+        }
+        self.csv.write_record(None::<&[u8]>).map_err(|e| self.wrap(e))
+    }
+
+    /// Flushes what is buffered and hands the destination back.
+    pub fn finish(self) -> Result<W, EncodeError> {
+        let report = self.report;
+        self.csv.into_inner().map_err(|e| EncodeError {
+            report,
+            source: csv::Error::from(e.into_error()),
+        })
+    }
+}
+
+/// Writes a report whose rows are arrays (or any iterables) of cells.
+pub fn write_csv<W, I, R, C>(report: &'static str, header: &[&str], rows: I, out: W) -> Result<W, EncodeError>
 where
+    W: Write,
     I: IntoIterator<Item = R>,
     R: IntoIterator<Item = C>,
     C: AsRef<str>,
 {
-    let wrap = |source| EncodeError { report, source };
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    writer.write_record(header).map_err(wrap)?;
+    let mut writer = ReportWriter::new(report, header, out)?;
     for row in rows {
-        for cell in row {
-            writer.write_field(neutralize(cell.as_ref()).as_bytes()).map_err(wrap)?;
-        }
-        writer.write_record(None::<&[u8]>).map_err(wrap)?;
+        writer.row(row)?;
     }
-    let body = writer
-        .into_inner()
-        .map_err(|e| wrap(csv::Error::from(e.into_error())))?;
-    Ok(Report { name: report, body })
+    writer.finish()
 }
 
 /// `idc_instances`: the blog's two columns first, then the rest.
-pub fn instances_csv(rows: &[InstanceRow<'_>]) -> Result<Report, EncodeError> {
+pub fn write_instances<'a, W: Write>(
+    rows: impl IntoIterator<Item = impl Borrow<InstanceRow<'a>>>,
+    out: W,
+) -> Result<W, EncodeError> {
     let header = [
         "AccountId",
         "IdentityCenterInstance",
@@ -76,28 +124,30 @@ pub fn instances_csv(rows: &[InstanceRow<'_>]) -> Result<Report, EncodeError> {
         "InstanceStatus",
         "AccountName",
     ];
-    encode(
-        INSTANCES,
-        &header,
-        rows.iter().map(|r| {
-            let i = r.instance;
-            [
-                r.account_id,
-                i.map_or("", |i| i.identity_store_id.as_str()),
-                i.map_or("", |i| i.arn.as_str()),
-                i.map_or("", |i| i.instance_type.as_str()),
-                i.map_or("", |i| i.owner_account_id.as_str()),
-                i.map_or("", |i| i.region.as_str()),
-                i.map_or("", |i| i.name.as_str()),
-                i.map_or("", |i| i.status.as_str()),
-                r.account_name,
-            ]
-        }),
-    )
+    let mut writer = ReportWriter::new(INSTANCES, &header, out)?;
+    for row in rows {
+        let r = row.borrow();
+        let i = r.instance;
+        writer.row([
+            r.account_id,
+            i.map_or("", |i| i.identity_store_id.as_str()),
+            i.map_or("", |i| i.arn.as_str()),
+            i.map_or("", |i| i.instance_type.as_str()),
+            i.map_or("", |i| i.owner_account_id.as_str()),
+            i.map_or("", |i| i.region.as_str()),
+            i.map_or("", |i| i.name.as_str()),
+            i.map_or("", |i| i.status.as_str()),
+            r.account_name,
+        ])?;
+    }
+    writer.finish()
 }
 
 /// `duplicated_users`: the blog's `User_email,IdentityStoreId` first.
-pub fn duplicated_users_csv(rows: &[DuplicateRow]) -> Result<Report, EncodeError> {
+pub fn write_duplicated_users<W: Write>(
+    rows: impl IntoIterator<Item = impl Borrow<DuplicateRow>>,
+    out: W,
+) -> Result<W, EncodeError> {
     let header = [
         "User_email",
         "IdentityStoreId",
@@ -105,23 +155,26 @@ pub fn duplicated_users_csv(rows: &[DuplicateRow]) -> Result<Report, EncodeError
         "UserNames",
         "OwnerAccountIds",
     ];
-    encode(
-        DUPLICATED_USERS,
-        &header,
-        rows.iter().map(|r| {
-            [
-                Cow::Borrowed(r.email.as_str()),
-                Cow::Owned(join(r.store_ids.iter().map(|s| s.as_str()))),
-                Cow::Owned(r.store_ids.len().to_string()),
-                Cow::Owned(join(r.user_names.iter().map(String::as_str))),
-                Cow::Owned(join(r.owner_account_ids.iter().map(|a| a.as_str()))),
-            ]
-        }),
-    )
+    let mut writer = ReportWriter::new(DUPLICATED_USERS, &header, out)?;
+    for row in rows {
+        let r = row.borrow();
+        writer.row([
+            Cow::Borrowed(r.email.as_str()),
+            Cow::Owned(join(r.store_ids.iter().map(|s| s.as_str()))),
+            Cow::Owned(r.store_ids.len().to_string()),
+            Cow::Owned(join(r.user_names.iter().map(String::as_str))),
+            Cow::Owned(join(r.owner_account_ids.iter().map(|a| a.as_str()))),
+        ])?;
+    }
+    writer.finish()
 }
 
-/// `application_assignments`: a row per user assignment or group member.
-pub fn assignments_csv(rows: &[AssignmentRow<'_>]) -> Result<Report, EncodeError> {
+/// `application_assignments`: a row per user assignment or group member. Give it
+/// [`crate::analysis::assignment_rows`] directly: rows are expanded as they are written.
+pub fn write_assignments<'a, W: Write>(
+    rows: impl IntoIterator<Item = impl Borrow<AssignmentRow<'a>>>,
+    out: W,
+) -> Result<W, EncodeError> {
     let header = [
         "InstanceArn",
         "IdentityStoreId",
@@ -136,52 +189,59 @@ pub fn assignments_csv(rows: &[AssignmentRow<'_>]) -> Result<Report, EncodeError
         "UserId",
         "UserName",
         "UserEmail",
+        "UserStatus",
     ];
-    encode(
-        APPLICATION_ASSIGNMENTS,
-        &header,
-        rows.iter().map(|r| {
-            let i = r.instance;
-            let p = r.principal.as_ref();
-            let u = r.user.as_ref();
-            let user = u.and_then(|u| u.user);
-            [
-                Cow::Borrowed(r.instance_arn.as_str()),
-                text(i.map(|i| i.identity_store_id.as_str())),
-                text(i.map(|i| i.owner_account_id.as_str())),
-                text(i.map(|i| i.region.as_str())),
-                Cow::Borrowed(r.application.arn.as_str()),
-                Cow::Borrowed(r.application.name.as_str()),
-                Cow::Borrowed(r.application.status.as_str()),
-                text(p.map(|p| p.principal_type.as_str())),
-                text(p.map(|p| p.principal_id)),
-                text(p.map(|p| p.name)),
-                text(u.map(|u| u.user_id)),
-                text(user.map(|u| u.user_name.as_str())),
-                user.map_or(Cow::Borrowed(""), |u| {
-                    Cow::Owned(join(u.emails.iter().map(|e| e.trim())))
-                }),
-            ]
-        }),
-    )
+    let mut writer = ReportWriter::new(APPLICATION_ASSIGNMENTS, &header, out)?;
+    for row in rows {
+        let r = row.borrow();
+        let i = r.instance;
+        let p = r.principal.as_ref();
+        let u = r.user.as_ref();
+        let user = u.and_then(|u| u.user);
+        writer.row([
+            Cow::Borrowed(r.instance_arn.as_str()),
+            text(i.map(|i| i.identity_store_id.as_str())),
+            text(i.map(|i| i.owner_account_id.as_str())),
+            text(i.map(|i| i.region.as_str())),
+            Cow::Borrowed(r.application.arn.as_str()),
+            Cow::Borrowed(r.application.name.as_str()),
+            Cow::Borrowed(r.application.status.as_str()),
+            text(p.map(|p| p.principal_type.as_str())),
+            text(p.map(|p| p.principal_id)),
+            text(p.map(|p| p.name)),
+            text(u.map(|u| u.user_id)),
+            text(user.map(|u| u.user_name.as_str())),
+            user.map_or(Cow::Borrowed(""), |u| {
+                Cow::Owned(join(u.emails.iter().map(|e| e.trim())))
+            }),
+            Cow::Borrowed(if r.members_not_read {
+                account_assignments::MEMBERS_NOT_READ
+            } else {
+                user.and_then(|u| u.status.as_ref()).map_or("", |s| s.as_str())
+            }),
+        ])?;
+    }
+    writer.finish()
 }
 
 /// `account_errors`: every account or store that could not be audited, and why.
-pub fn account_errors_csv(errors: &[AccountError]) -> Result<Report, EncodeError> {
+pub fn write_account_errors<W: Write>(
+    errors: impl IntoIterator<Item = impl Borrow<AccountError>>,
+    out: W,
+) -> Result<W, EncodeError> {
     let header = ["AccountId", "Region", "Stage", "ErrorCode", "Message"];
-    encode(
-        ACCOUNT_ERRORS,
-        &header,
-        errors.iter().map(|e| {
-            [
-                e.account_id.as_str(),
-                e.region.as_str(),
-                e.stage.as_str(),
-                e.code.as_str(),
-                e.message.as_str(),
-            ]
-        }),
-    )
+    let mut writer = ReportWriter::new(ACCOUNT_ERRORS, &header, out)?;
+    for error in errors {
+        let e = error.borrow();
+        writer.row([
+            e.account_id.as_str(),
+            e.region.as_str(),
+            e.stage.as_str(),
+            e.code.as_str(),
+            e.message.as_str(),
+        ])?;
+    }
+    writer.finish()
 }
 
 /// An optional cell: empty when absent.
@@ -200,10 +260,8 @@ mod tests {
     use crate::analysis::assignments::{Principal, UserRef};
     use crate::model::*;
 
-    fn parse(report: &Report) -> Vec<Vec<String>> {
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(report.body.as_slice());
+    fn parse(body: &[u8]) -> Vec<Vec<String>> {
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(body);
         reader
             .records()
             .map(|r| r.unwrap().iter().map(str::to_owned).collect())
@@ -237,14 +295,15 @@ mod tests {
                 instance: None,
             },
         ];
-        let report = instances_csv(&rows).unwrap();
-        assert!(
-            report
-                .body
-                .starts_with(b"AccountId,IdentityCenterInstance,InstanceArn,")
+        let body = write_instances(&rows, Vec::new()).unwrap();
+        // Exactly the bytes the in-memory encoder wrote before reports streamed.
+        assert_eq!(
+            String::from_utf8(body.clone()).unwrap(),
+            "AccountId,IdentityCenterInstance,InstanceArn,InstanceType,OwnerAccountId,Region,InstanceName,InstanceStatus,AccountName\r\n\
+             111122221111,d-111111111111,arn:aws:sso:::instance/ssoins-1,ACCOUNT,111122221111,eu-west-1,\"sandbox, \"\"dev\"\"\",ACTIVE,\"'=HYPERLINK(\"\"x\"\")\"\r\n\
+             111122224444,,,,,,,,\"Ωmega\nline\"\r\n"
         );
-        assert!(report.body.ends_with(b"\r\n"));
-        let parsed = parse(&report);
+        let parsed = parse(&body);
         assert_eq!(parsed.len(), 3);
         assert_eq!(
             parsed[1],
@@ -278,7 +337,7 @@ mod tests {
             user_names: vec!["u2".into(), "+u2".into()],
             owner_account_ids: vec!["111122221111".into(), "111122223333".into()],
         }];
-        let parsed = parse(&duplicated_users_csv(&rows).unwrap());
+        let parsed = parse(&write_duplicated_users(&rows, Vec::new()).unwrap());
         assert_eq!(
             parsed[0],
             vec![
@@ -315,7 +374,7 @@ mod tests {
             user_id: UserId::from("u-1"),
             user_name: "李雷".into(),
             emails: vec!["li@x.cn".into(), " -li@y.cn".into()],
-            status: None,
+            status: Some(crate::model::UserStatus::Disabled),
         };
         let rows = vec![
             AssignmentRow {
@@ -331,6 +390,7 @@ mod tests {
                     user_id: "u-1",
                     user: Some(&user),
                 }),
+                members_not_read: false,
             },
             AssignmentRow {
                 instance: None,
@@ -338,10 +398,24 @@ mod tests {
                 application: &app,
                 principal: None,
                 user: None,
+                members_not_read: false,
+            },
+            AssignmentRow {
+                instance: Some(&inst),
+                instance_arn: &inst.arn,
+                application: &app,
+                principal: Some(Principal {
+                    principal_type: PrincipalType::Group,
+                    principal_id: "g-2",
+                    name: "unread",
+                }),
+                user: None,
+                members_not_read: true,
             },
         ];
-        let parsed = parse(&assignments_csv(&rows).unwrap());
-        assert_eq!(parsed[0].len(), 13);
+        let parsed = parse(&write_assignments(&rows, Vec::new()).unwrap());
+        assert_eq!(parsed[0].len(), 14);
+        assert_eq!(parsed[0][13], "UserStatus");
         assert_eq!(
             parsed[1],
             vec![
@@ -357,11 +431,15 @@ mod tests {
                 "team",
                 "u-1",
                 "李雷",
-                "li@x.cn, -li@y.cn"
+                "li@x.cn, -li@y.cn",
+                "DISABLED"
             ]
         );
         assert_eq!(parsed[2][5], "'@SUM(A1)");
         assert_eq!(parsed[2][7], "");
+        assert_eq!(parsed[2][13], "");
+        // A group whose members could not be read is marked, not empty.
+        assert_eq!(&parsed[3][10..], ["", "", "", "MEMBERS_NOT_READ"]);
     }
 
     #[test]
@@ -374,7 +452,7 @@ mod tests {
             resource: String::new(),
             message: "AccessDenied: not authorized, \"really\"".into(),
         }];
-        let parsed = parse(&account_errors_csv(&errors).unwrap());
+        let parsed = parse(&write_account_errors(&errors, Vec::new()).unwrap());
         assert_eq!(parsed[0], vec!["AccountId", "Region", "Stage", "ErrorCode", "Message"]);
         assert_eq!(
             parsed[1],
@@ -386,5 +464,80 @@ mod tests {
                 "AccessDenied: not authorized, \"really\""
             ]
         );
+    }
+
+    /// A destination that counts what reached it, readable while the writer holds it.
+    struct Counting(std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl Write for Counting {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.set(self.0.get() + buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn many_rows(n: usize) -> impl Iterator<Item = [String; 3]> {
+        (0..n).map(|i| [format!("{i:08}"), format!("=x{i}"), format!("name, {i}")])
+    }
+
+    #[test]
+    fn rows_reach_the_destination_as_they_are_written() {
+        let n = 50_000;
+        let whole = write_csv("t", &["A", "B", "C"], many_rows(n), Vec::new()).unwrap();
+        // Where each line ends in the whole output (no cell holds a newline here).
+        let ends: Vec<usize> = whole
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| w == b"\r\n")
+            .map(|(i, _)| i + 2)
+            .collect();
+        assert_eq!(ends.len(), n + 1);
+        let received = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut writer = ReportWriter::new("t", &["A", "B", "C"], Counting(received.clone())).unwrap();
+        for (k, row) in many_rows(n).enumerate() {
+            writer.row(row).unwrap();
+            // All but at most one buffer's worth has gone out.
+            let written = ends[k + 1];
+            assert!(
+                received.get() + BUFFER_BYTES >= written,
+                "row {k}: {written} bytes written, {} out",
+                received.get()
+            );
+        }
+        writer.finish().unwrap();
+        assert_eq!(received.get(), whole.len());
+        assert!(whole.len() > 10 * BUFFER_BYTES);
+    }
+
+    #[test]
+    fn a_file_gets_the_same_bytes_as_memory_and_cells_are_neutralised() {
+        let in_memory = write_csv("t", &["A", "B", "C"], many_rows(5_000), Vec::new()).unwrap();
+        let file = write_csv("t", &["A", "B", "C"], many_rows(5_000), tempfile::tempfile().unwrap()).unwrap();
+        let mut on_disk = Vec::new();
+        let mut file = file;
+        std::io::Seek::rewind(&mut file).unwrap();
+        std::io::Read::read_to_end(&mut file, &mut on_disk).unwrap();
+        assert_eq!(on_disk, in_memory);
+        let parsed = parse(&on_disk);
+        assert_eq!(parsed[1], vec!["00000000", "'=x0", "name, 0"]);
+    }
+
+    #[test]
+    fn a_destination_that_fails_is_an_error_naming_the_report() {
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("No space left on device"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let err = write_account_errors(Vec::<AccountError>::new(), Full).err().unwrap();
+        assert_eq!(err.report, ACCOUNT_ERRORS);
+        assert!(err.to_string().contains("No space left on device"), "{err}");
     }
 }

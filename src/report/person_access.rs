@@ -10,7 +10,9 @@ use crate::analysis::person_access::{PersonAccessRow, tally, tally_line};
 use crate::model::AccountId;
 use crate::model::person::{PersonKey, PersonLookup, StoreMatch, Via};
 
-use super::{EncodeError, ErrorEntry, Report, neutralize};
+use std::io::Write;
+
+use super::{EncodeError, ErrorEntry, ReportWriter};
 
 pub const PERSON_ACCESS: &str = "person_access";
 
@@ -35,18 +37,11 @@ pub const HEADER: [&str; 17] = [
 ];
 
 /// `person_access`: one row per access path (see the README).
-pub fn person_access_csv(rows: &[PersonAccessRow<'_>]) -> Result<Report, EncodeError> {
-    let wrap = |source| EncodeError {
-        report: PERSON_ACCESS,
-        source,
-    };
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    writer.write_record(HEADER).map_err(wrap)?;
+pub fn write_person_access<W: Write>(rows: &[PersonAccessRow<'_>], out: W) -> Result<W, EncodeError> {
+    let mut writer = ReportWriter::new(PERSON_ACCESS, &HEADER, out)?;
     for r in rows {
         let s = r.store;
-        let cells = [
+        writer.row([
             r.email.as_str(),
             s.map_or("", |m| m.instance.identity_store_id.as_str()),
             s.map_or("", |m| m.instance.arn.as_str()),
@@ -64,19 +59,9 @@ pub fn person_access_csv(rows: &[PersonAccessRow<'_>]) -> Result<Report, EncodeE
             r.account_name,
             r.permission_set_arn,
             r.permission_set_name,
-        ];
-        for cell in cells {
-            writer.write_field(neutralize(cell).as_bytes()).map_err(wrap)?;
-        }
-        writer.write_record(None::<&[u8]>).map_err(wrap)?;
+        ])?;
     }
-    let body = writer
-        .into_inner()
-        .map_err(|e| wrap(csv::Error::from(e.into_error())))?;
-    Ok(Report {
-        name: PERSON_ACCESS,
-        body,
-    })
+    writer.finish()
 }
 
 /// An application the person reaches, by one path.

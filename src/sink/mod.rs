@@ -1,20 +1,29 @@
 //! Sinks: where finished reports are written (an S3 bucket, a local folder).
 //!
-//! Keys follow `{prefix}/{report}/date={YYYY-MM-DD}/{run_id}.csv`; the `latest/` copies
-//! are written only after every dated object of the run is in place.
+//! Every file of a run is first written to the run's temporary folder ([`staging`]);
+//! the sinks read those files, never a copy of them in memory. Keys follow
+//! `{prefix}/{report}/date={YYYY-MM-DD}/{run_id}.csv`; the `latest/` copies are written
+//! only after every dated object of the run is in place.
 
 pub mod local;
 pub mod s3;
+pub mod staging;
 
-/// One file of a run's output: a report or the summary.
-#[derive(Clone, Debug)]
+use std::path::PathBuf;
+
+/// One file of a run's output, written in full to the run's temporary folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Artifact {
     /// `idc_instances`, ..., or `summary`.
     pub name: &'static str,
     /// `csv` or `json`.
     pub extension: &'static str,
     pub content_type: &'static str,
-    pub body: Vec<u8>,
+    /// The file in the run's temporary folder; gone when the run's [`staging::Staging`]
+    /// is dropped.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub len: u64,
 }
 
 /// The S3 keys of one run's artifact.

@@ -27,6 +27,7 @@ CONTRACT_ACTIONS = {
     "identitystore:ListGroups",
     "identitystore:ListGroupMemberships",
     "s3:PutObject",
+    "s3:AbortMultipartUpload",
 }
 # Calls made in member accounts, through the assumed role.
 MEMBER_SERVICES = {"sso", "identitystore"}
@@ -65,6 +66,10 @@ def test_scanner_maps_services_to_iam_prefixes():
     ops = iam_ops.operations_by_snake_name()
     assert [o.name for o in ops["list_application_assignments"]] == ["ListApplicationAssignments"]
     assert iam_ops.Operation("s3", "CopyObject").actions == ["s3:GetObject", "s3:PutObject"]
+    # A multipart upload needs s3:PutObject, and s3:AbortMultipartUpload to abort it.
+    for op in ("CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
+        assert iam_ops.Operation("s3", op).actions == ["s3:PutObject"]
+    assert iam_ops.Operation("s3", "AbortMultipartUpload").actions == ["s3:AbortMultipartUpload"]
 
 
 def test_compare_reports_missing_and_extra_actions():
@@ -143,9 +148,10 @@ def test_assume_role_is_scoped_to_the_member_role_name(template):
     assert _sub(statement["Resource"]) == "arn:${AWS::Partition}:iam::*:role/${CrossAccountRoleName}"
 
 
-def test_put_object_is_scoped_to_the_report_prefix(template):
-    (statement,) = granted_actions(template, "AuditFunctionRole")["s3:PutObject"]
-    assert _sub(statement["Resource"]) == "arn:${AWS::Partition}:s3:::${Bucket}/${ReportPrefix}/*"
+def test_report_writes_are_scoped_to_the_report_prefix(template):
+    for action in ("s3:PutObject", "s3:AbortMultipartUpload"):
+        (statement,) = granted_actions(template, "AuditFunctionRole")[action]
+        assert _sub(statement["Resource"]) == "arn:${AWS::Partition}:s3:::${Bucket}/${ReportPrefix}/*"
 
 
 def test_identity_center_grants_are_scoped(template, member_template):

@@ -141,7 +141,7 @@ async fn a_group_whose_members_cannot_be_read_is_not_an_empty_group() {
         "service": "identitystore", "operation": "ListGroupMemberships", "account": "*",
         "kind": "access_denied", "probability": 1.0, "when": {"GroupId": developers}
     }]}));
-    let (summary, report, errors, _dir) = audit(&emu, &[]);
+    let (summary, report, errors, dir) = audit(&emu, &[]);
     // One failed read: the run is not complete, and the count says where.
     assert_eq!(summary["complete"], false);
     assert_eq!(
@@ -162,6 +162,11 @@ async fn a_group_whose_members_cannot_be_read_is_not_an_empty_group() {
     assert_eq!((row[2].as_str(), row[3].as_str()), ("identity_store", "ACCESS_DENIED"));
     // Everyone else is still expanded.
     assert!(report.rows.iter().any(|r| r[8] == "admins" && !r[9].is_empty()));
+    // The same group assigned to Slack: one marked row in application_assignments too.
+    let applications = Csv::read(&dir.path().join("application_assignments.csv"));
+    let rows: Vec<&Vec<String>> = applications.rows.iter().filter(|r| r[8] == developers).collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(&rows[0][10..], ["", "", "", "MEMBERS_NOT_READ"]);
 }
 
 /// The blog organization with 111122224444 as Identity Center's delegated

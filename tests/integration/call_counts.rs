@@ -344,6 +344,27 @@ async fn the_audit_makes_exactly_the_calls_the_organization_needs() {
     for (operation, n) in &retries {
         *want_by_operation.entry(operation.clone()).or_default() += n;
     }
+    // S3: each of the run's objects is one PutObject, or a multipart upload when it is
+    // large (its parts depend on the report's size, not on the organization's calls).
+    let s3 = |m: &mut BTreeMap<String, u64>, op: &str| m.remove(&format!("s3:{op}")).unwrap_or(0);
+    let mut by_operation = by_operation;
+    let (put, create, complete, parts) = (
+        s3(&mut by_operation, "PutObject"),
+        s3(&mut by_operation, "CreateMultipartUpload"),
+        s3(&mut by_operation, "CompleteMultipartUpload"),
+        s3(&mut by_operation, "UploadPart"),
+    );
+    assert_eq!(
+        put + create,
+        s3(&mut want_by_operation, "PutObject"),
+        "one upload per object"
+    );
+    assert_eq!(create, complete, "every multipart upload completed");
+    // What multipart uploads add to the calls of the management account.
+    let s3_extra = parts + complete;
+    let total = total + s3_extra;
+    let mut want = want;
+    *want.by_account_service.entry("111122223333:s3".to_owned()).or_default() += s3_extra;
     let diff = differences(&by_operation, &want_by_operation);
     assert!(
         diff.is_empty(),

@@ -15,3 +15,4 @@ mod messy;
 mod partial_reads;
 mod person;
 mod regions;
+mod uploads;

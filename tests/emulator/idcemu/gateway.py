@@ -21,6 +21,8 @@ import re
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
+from moto.s3.models import s3_backends
+
 from . import direct, errors
 from .control import ConfigError, Control
 from .world import World
@@ -60,14 +62,30 @@ def with_length(headers: list[tuple[str, str]], body: bytes, head: bool = False)
     return out
 
 
+def s3_bucket_key(path: str, environ: dict[str, Any]) -> tuple[str, str]:
+    """(bucket, key) of an S3 request, path-style or virtual-hosted style."""
+    host = (environ.get("HTTP_HOST") or "").split(":")[0]
+    if host.endswith(".localhost"):  # virtual-hosted style: bucket in the host name
+        return host[: -len(".localhost")], path.lstrip("/")
+    parts = path.lstrip("/").split("/", 1)
+    return parts[0], (parts[1] if len(parts) > 1 else "")
+
+
+def s3_owner_mismatch(environ: dict[str, Any]) -> bool:
+    """True when the request names an `x-amz-expected-bucket-owner` that does not own the
+    bucket: S3 answers 403 AccessDenied. moto ignores the header. A bucket moto does not
+    know is left to moto (NoSuchBucket). Call under the world lock."""
+    expected = environ.get("HTTP_X_AMZ_EXPECTED_BUCKET_OWNER")
+    if expected is None:
+        return False
+    bucket, _key = s3_bucket_key(environ.get("PATH_INFO", ""), environ)
+    owner = s3_backends.bucket_accounts.get(bucket)
+    return owner is not None and owner[1] != expected
+
+
 def s3_operation(method: str, path: str, query: str, environ: dict[str, Any]) -> str:
     q = parse_qs(query, keep_blank_values=True)
-    host = (environ.get("HTTP_HOST") or "").split(":")[0]
-    parts = path.lstrip("/").split("/", 1)
-    if host.endswith(".localhost"):  # virtual-hosted style: bucket in the host name
-        bucket, key = host[: -len(".localhost")], path.lstrip("/")
-    else:
-        bucket, key = parts[0], (parts[1] if len(parts) > 1 else "")
+    bucket, key = s3_bucket_key(path, environ)
 
     def sub(table: dict[str, str], default: str) -> str:
         for name, op in table.items():
@@ -217,6 +235,11 @@ class Gateway:
             return errors.fault_response(p.service, kind, head=p.head)
         if control.rate_limited(p.service, p.account):
             return errors.fault_response(p.service, "throttle", head=p.head)
+        if p.service == "s3":
+            with self.world.lock:
+                mismatch = s3_owner_mismatch(p.environ)
+            if mismatch:
+                return errors.fault_response("s3", "access_denied", head=p.head)
         handler = direct.handler_for(p.service, p.operation)
         if handler is None:
             return self.call_moto(p.environ)
