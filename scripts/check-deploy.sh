@@ -7,12 +7,17 @@
 #     CloudFormation, checkov --skip-download (test_linters.py);
 #   - sam build through cargo-lambda, the bootstrap's ELF architecture, and packaging of
 #     the built template with sam's own exporter (test_sam_build.py; the longest step:
-#     a cold release build takes several minutes, a warm one seconds).
+#     a cold release build takes several minutes, a warm one seconds);
+#   - SQL over the history (test_athena.py): the Glue tables' columns against the CSV
+#     headers of the debug binary (built by `cargo build` if needed), and every Athena named
+#     query run with DuckDB over reports the binary uploads to the emulator (about 30 s;
+#     it needs the emulator's venv, hence scripts/setup-emulator.sh below).
 # No AWS account or credential is used. Extra arguments go to pytest (e.g. -k 'not build').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup-deploy-tools.sh
+bash scripts/setup-emulator.sh
 
 export PATH="$PWD/.venv/deploy/bin:$PATH"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-us-east-1}"

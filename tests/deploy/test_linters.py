@@ -27,6 +27,7 @@ VARIANTS = {
         "StackSetCallAs": "DELEGATED_ADMIN",
         "ScheduleState": "DISABLED",
     },
+    "no-athena-tables": {"AthenaTables": "false"},
 }
 
 
