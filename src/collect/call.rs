@@ -1,5 +1,7 @@
 //! One policy for every AWS call: client-side rate limit, retries with backoff and
-//! jitter, `Retry-After` honoured, and errors classified into what the reports need.
+//! jitter, the service's requested wait honoured (Identity Store's `RetryAfterSeconds`
+//! body member, or a `Retry-After` header), and errors classified into what the reports
+//! need.
 //!
 //! The SDK's own retries are turned off (see `clients.rs`) so that this is the only
 //! retry layer: there is no shared retry quota for a burst of throttling to drain, and
@@ -265,6 +267,33 @@ const TRANSIENT_CODES: [&str; 7] = [
     "RequestTimeout",
 ];
 
+/// The longest requested wait read from an answer; anything longer is read as this (the
+/// policy caps it further). Keeps `Duration::from_secs_f64` away from its overflow panic.
+const RETRY_AFTER_CEILING: Duration = Duration::from_secs(3600);
+
+/// The wait a failed answer asks for before a retry. Identity Store puts it in the
+/// error's JSON body (`RetryAfterSeconds`, an integer in its model; no header), as do
+/// other services that model it; a `Retry-After` header in seconds is read otherwise.
+/// `None` when absent, negative or not a number; huge values are capped.
+fn requested_wait(body: Option<&[u8]>, header: Option<&str>) -> Option<Duration> {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        #[serde(rename = "RetryAfterSeconds")]
+        retry_after_seconds: Option<serde_json::Value>,
+    }
+    let from_body = body
+        .and_then(|b| serde_json::from_slice::<ErrorBody>(b).ok())
+        .and_then(|b| b.retry_after_seconds)
+        .and_then(|v| match v {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        });
+    let seconds = from_body.or_else(|| header.and_then(|h| h.trim().parse::<f64>().ok()))?;
+    (seconds.is_finite() && seconds >= 0.0)
+        .then(|| Duration::from_secs_f64(seconds.min(RETRY_AFTER_CEILING.as_secs_f64())))
+}
+
 fn classify<E>(err: &SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
@@ -272,10 +301,7 @@ where
     let status = err.raw_response().map(|r| r.status().as_u16());
     let retry_after = err
         .raw_response()
-        .and_then(|r| r.headers().get("retry-after"))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64);
+        .and_then(|r| requested_wait(r.body().bytes(), r.headers().get("retry-after")));
     match err {
         SdkError::ServiceError(ctx) => {
             let code = ctx.err().code().unwrap_or("Unknown").to_owned();
@@ -330,6 +356,70 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    /// An Identity Store throttling answer with this body and headers, as the SDK sees it.
+    fn throttled(body: &str, headers: &[(&'static str, &str)]) -> SdkError<ErrorMetadata, HttpResponse> {
+        let mut raw = HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::from(body.to_owned()));
+        for (name, value) in headers {
+            raw.headers_mut().insert(*name, (*value).to_owned());
+        }
+        SdkError::service_error(ErrorMetadata::builder().code("ThrottlingException").build(), raw)
+    }
+
+    #[test]
+    fn retry_after_seconds_is_read_from_the_json_body() {
+        let f = classify(&throttled(
+            r#"{"__type":"ThrottlingException","Message":"Rate exceeded","RetryAfterSeconds":3}"#,
+            &[],
+        ));
+        assert_eq!(f.kind, FailureKind::Throttled);
+        assert_eq!(f.retry_after, Some(Duration::from_secs(3)));
+        // The body wins over a header; the header alone still counts.
+        let f = classify(&throttled(r#"{"RetryAfterSeconds":2}"#, &[("retry-after", "7")]));
+        assert_eq!(f.retry_after, Some(Duration::from_secs(2)));
+        let f = classify(&throttled("{}", &[("retry-after", "7")]));
+        assert_eq!(f.retry_after, Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn missing_negative_nan_and_huge_waits() {
+        for body in [
+            "{}",
+            "",
+            "not json",
+            r#"{"RetryAfterSeconds":null}"#,
+            r#"{"RetryAfterSeconds":-1}"#,
+            r#"{"RetryAfterSeconds":"NaN"}"#,
+            r#"{"RetryAfterSeconds":[]}"#,
+        ] {
+            assert_eq!(classify(&throttled(body, &[])).retry_after, None, "{body}");
+        }
+        for header in ["NaN", "-3", "inf", "soon"] {
+            assert_eq!(
+                classify(&throttled("{}", &[("retry-after", header)])).retry_after,
+                None,
+                "{header}"
+            );
+        }
+        // Far beyond what a Duration holds: capped, no panic.
+        for body in [
+            r#"{"RetryAfterSeconds":1e300}"#,
+            r#"{"RetryAfterSeconds":100000000000000000000}"#,
+        ] {
+            assert_eq!(
+                classify(&throttled(body, &[])).retry_after,
+                Some(RETRY_AFTER_CEILING),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            classify(&throttled("{}", &[("retry-after", "1e300")])).retry_after,
+            Some(RETRY_AFTER_CEILING)
+        );
+    }
 
     #[test]
     fn backoff_is_capped_and_jittered() {

@@ -266,3 +266,27 @@ async fn s3_failures_are_retried_and_a_dead_bucket_fails_without_touching_latest
         serde_json::from_slice(&emu.get_object(BUCKET, "idc-reports/latest/summary.json").await.unwrap()).unwrap();
     assert_eq!(latest["run_id"], first.run_id.as_str());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn identity_store_retry_after_seconds_in_the_body_is_honoured() {
+    // As AWS, the emulator sends RetryAfterSeconds in the error's JSON body only (no
+    // Retry-After header). One throttled ListUsers asking for 3 s: the retry waits them
+    // (the backoff alone would be at most 0.2 s) and the run is complete.
+    let emu = Emulator::start("blog");
+    let (clean, _) = audit(&emu, &[]);
+    emu.set_faults(
+        json!({"faults": [{"service": "identitystore", "operation": "ListUsers", "account": "*",
+        "kind": "throttle", "probability": 1.0, "count": 1, "retry_after_seconds": 3}]}),
+    );
+    let started = std::time::Instant::now();
+    let (throttled, summary) = audit(&emu, &[]);
+    let elapsed = started.elapsed();
+    assert_eq!(emu.stats()["faults_injected"]["throttle"], 1);
+    assert!(
+        elapsed >= Duration::from_millis(2900),
+        "the retry did not wait RetryAfterSeconds: {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+    assert_eq!(summary["counts"]["accounts_failed"], 0);
+    assert_same_reports(clean.path(), throttled.path());
+}

@@ -4,6 +4,8 @@ Everything here is switched while the server runs through the /_emulator/ admin 
 A fault matches on service, operation and calling account ("*" matches all), fires with
 `probability`, at most `count` times when set, and is one of: throttle, access_denied,
 http500 (answered in the service's own error shape) or latency (sleep before handling).
+`retry_after_seconds` sets the `RetryAfterSeconds` that Identity Store's throttle and
+http500 answers carry (1 when not given).
 The rate limit is a token bucket per (calling account, service): `rps` tokens a second,
 `burst` at most; an empty bucket answers the service's throttling error.
 """
@@ -15,6 +17,8 @@ import threading
 import time
 from typing import Any
 
+from . import errors
+
 SERVICES = ("sso-admin", "identitystore", "organizations", "sts", "s3")
 KINDS = ("throttle", "access_denied", "http500", "latency")
 
@@ -25,7 +29,8 @@ class ConfigError(ValueError):
 
 class Fault:
     def __init__(self, spec: dict[str, Any]):
-        unknown = set(spec) - {"service", "operation", "account", "kind", "probability", "latency_ms", "count", "fired"}
+        unknown = set(spec) - {"service", "operation", "account", "kind", "probability", "latency_ms", "count", "fired",
+                               "retry_after_seconds"}
         if unknown:
             raise ConfigError(f"unknown fault fields: {sorted(unknown)}")
         self.service = spec.get("service", "*")
@@ -44,6 +49,12 @@ class Fault:
             raise ConfigError("a latency fault needs latency_ms > 0")
         count = spec.get("count")
         self.count = None if count is None else int(count)
+        retry_after = spec.get("retry_after_seconds", errors.RETRY_AFTER_SECONDS)
+        # An integer in Identity Store's model; any size is accepted, as a client must
+        # survive whatever a service sends.
+        if isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0:
+            raise ConfigError("retry_after_seconds must be a whole number >= 0")
+        self.retry_after_seconds = retry_after
         self.fired = 0
 
     def matches(self, service: str, operation: str, account: str) -> bool:
@@ -55,7 +66,7 @@ class Fault:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"service": self.service, "operation": self.operation, "account": self.account,
                                "kind": self.kind, "probability": self.probability, "count": self.count,
-                               "fired": self.fired}
+                               "fired": self.fired, "retry_after_seconds": self.retry_after_seconds}
         if self.kind == "latency":
             out["latency_ms"] = self.latency_ms
         return out
@@ -146,7 +157,8 @@ class Control:
                 self.faults_injected["latency"] += 1
         return total
 
-    def error_fault(self, service: str, operation: str, account: str) -> str | None:
+    def error_fault(self, service: str, operation: str, account: str) -> Fault | None:
+        """The error fault that fires for this request, if any."""
         with self.lock:
             for f in self.faults:
                 if f.kind != "latency" and f.matches(service, operation, account) and self.rng.random() < f.probability:
@@ -154,7 +166,7 @@ class Control:
                     self.faults_injected[f.kind] += 1
                     if f.kind == "throttle":
                         self.throttled += 1
-                    return f.kind
+                    return f
         return None
 
     def rate_limited(self, service: str, account: str) -> bool:

@@ -193,9 +193,9 @@ class Gateway:
         """The answer to an admitted request (faults first); it is not counted answered
         until `finish`."""
         control = self.control
-        kind = control.error_fault(p.service, p.operation, p.account)
-        if kind:
-            return errors.fault_response(p.service, kind, head=p.head)
+        fault = control.error_fault(p.service, p.operation, p.account)
+        if fault:
+            return errors.fault_response(p.service, fault.kind, head=p.head, retry_after=fault.retry_after_seconds)
         if control.rate_limited(p.service, p.account):
             return errors.fault_response(p.service, "throttle", head=p.head)
         handler = direct.handler_for(p.service, p.operation)
