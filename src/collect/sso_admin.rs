@@ -30,7 +30,7 @@ pub async fn list_instances(
     scope: Scope,
     management_account_id: &AccountId,
 ) -> Result<Vec<Instance>, CallError> {
-    all_pages(|token| async move {
+    all_pages(Service::SsoAdmin, "ListInstances", |token| async move {
         let mut request = client.list_instances().max_results(100).set_next_token(token);
         if scope == Scope::AllRegions {
             request = request.region_scope(RegionScope::AllRegions);
@@ -89,7 +89,7 @@ pub async fn list_applications(
     session: &AccountSession,
     instance: &InstanceArn,
 ) -> Result<Vec<Application>, CallError> {
-    all_pages(|token| async move {
+    all_pages(Service::SsoAdmin, "ListApplications", |token| async move {
         let request = client
             .list_applications()
             .instance_arn(instance.as_str())
@@ -125,7 +125,7 @@ pub async fn list_application_assignments(
     session: &AccountSession,
     application: &ApplicationArn,
 ) -> Result<Vec<Assignment>, CallError> {
-    all_pages(|token| async move {
+    all_pages(Service::SsoAdmin, "ListApplicationAssignments", |token| async move {
         let request = client
             .list_application_assignments()
             .application_arn(application.as_str())
