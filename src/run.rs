@@ -118,7 +118,8 @@ pub async fn run_audit(
     let reads =
         early_reads.unwrap_or_else(|| OrganizationReads::start(clients, &calls, &current, config.max_concurrency >= 2));
     // Boxed: the collect future is large and deeply nested.
-    let collected = Box::pin(collect::collect(clients, Arc::clone(&calls), plan, reads)).await?;
+    let mut collected = Box::pin(collect::collect(clients, Arc::clone(&calls), plan, reads)).await?;
+    analysis::sort_errors(&mut collected.inventory.errors);
     let inventory = &collected.inventory;
 
     let instance_rows = analysis::instance_rows(inventory);

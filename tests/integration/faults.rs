@@ -120,6 +120,26 @@ async fn denied_accounts_are_exactly_the_error_rows_and_the_rest_is_complete() {
         want_rows.insert((id.clone(), "select".into(), "ACCOUNT_NOT_ACTIVE".into()));
     }
     assert_eq!(rows, want_rows);
+    // Sorted by account, Region, stage (then the rest of the row), whatever order the
+    // failures came in; the summary lists them in the same order.
+    let mut sorted = errors.rows.clone();
+    sorted.sort();
+    assert_eq!(errors.rows, sorted, "account_errors.csv is not sorted");
+    let listed: Vec<(String, String, String)> = summary["account_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let field = |name: &str| e[name].as_str().unwrap().to_owned();
+            (field("account_id"), field("stage"), field("error_code"))
+        })
+        .collect();
+    let in_csv: Vec<(String, String, String)> = errors
+        .rows
+        .iter()
+        .map(|r| (r[0].clone(), r[2].clone(), r[3].clone()))
+        .collect();
+    assert_eq!(listed, in_csv);
     for r in errors.rows.iter().filter(|r| r[3] == "ACCESS_DENIED") {
         assert!(
             r[4].contains("AccessDeniedException"),
