@@ -34,9 +34,7 @@ pub struct RunOptions {
 /// Why a run failed as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error(
-        "cannot tell who is calling AWS ({0}); check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, or the function's role)"
-    )]
+    #[error("{}", credentials_failure(.0))]
     Credentials(#[source] CallError),
     #[error(
         "configuration error: CurrentAccountId is {configured} but the credentials belong to account {actual}; set CurrentAccountId to the account the function runs in"
@@ -52,6 +50,18 @@ pub enum RunError {
     LocalWrite(#[from] LocalWriteError),
     #[error("cannot encode the run summary: {0}")]
     Summary(#[from] serde_json::Error),
+}
+
+/// One line: what was tried and what to set when there are no credentials at all;
+/// otherwise the failed call and where to look.
+fn credentials_failure(err: &CallError) -> String {
+    if err.code == collect::call::NO_CREDENTIALS {
+        format!("no AWS credentials found: {}", err.message)
+    } else {
+        format!(
+            "cannot tell who is calling AWS ({err}); check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, or the function's role)"
+        )
+    }
 }
 
 fn new_run_id(now: OffsetDateTime) -> String {

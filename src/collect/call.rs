@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -237,6 +238,44 @@ struct Failure {
     retry_after: Option<Duration>,
 }
 
+/// The code of a call that failed because no source of the credential chain had
+/// credentials: not transient, so not retried.
+pub const NO_CREDENTIALS: &str = "NoCredentials";
+
+/// What the default credential chain tried, and what to set: the message of a
+/// `NoCredentials` failure, on one line.
+const NO_CREDENTIALS_HELP: &str = "tried the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), \
+the profile AWS_PROFILE (or default) of ~/.aws/config and ~/.aws/credentials (SSO and credential_process \
+included), web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN), the ECS container endpoint and EC2 \
+instance metadata; set AWS_PROFILE to a configured profile (aws configure, or aws sso login), or \
+AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (RUST_LOG=debug shows each source's answer)";
+
+/// The credentials error behind a failed call, if the call failed for want of
+/// credentials (the SDK reports it as a dispatch or construction failure).
+fn credentials_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a CredentialsError> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<CredentialsError>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// An error and its sources on one line, without the `Debug` dump that
+/// `DisplayErrorContext` appends.
+fn one_line(err: &(dyn StdError + 'static)) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        line.push_str(": ");
+        line.push_str(&e.to_string());
+        source = e.source();
+    }
+    line.replace(['\n', '\r'], " ")
+}
+
 const THROTTLING_CODES: [&str; 9] = [
     "ThrottlingException",
     "Throttling",
@@ -302,6 +341,23 @@ where
     let retry_after = err
         .raw_response()
         .and_then(|r| requested_wait(r.body().bytes(), r.headers().get("retry-after")));
+    let credentials = match err {
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
+            StdError::source(err).and_then(credentials_error)
+        }
+        _ => None,
+    };
+    if let Some(cause) = credentials {
+        // A missing or broken credential chain is not transient: retrying only repeats
+        // the chain's time-outs. The SDK's detail goes to the debug log.
+        tracing::debug!(error = ?err, "no credentials");
+        return Failure {
+            kind: FailureKind::Rejected,
+            code: NO_CREDENTIALS.into(),
+            message: format!("{NO_CREDENTIALS_HELP}; the last source said: {}", one_line(cause)),
+            retry_after: None,
+        };
+    }
     match err {
         SdkError::ServiceError(ctx) => {
             let code = ctx.err().code().unwrap_or("Unknown").to_owned();
@@ -382,6 +438,44 @@ mod tests {
         assert_eq!(f.retry_after, Some(Duration::from_secs(2)));
         let f = classify(&throttled("{}", &[("retry-after", "7")]));
         assert_eq!(f.retry_after, Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn a_missing_credential_chain_is_not_retried_and_says_what_to_set() {
+        use aws_credential_types::provider::error::CredentialsError;
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        // How the SDK reports it: a dispatch failure caused by the identity resolver.
+        let cause = CredentialsError::not_loaded("no providers in chain provided credentials");
+        let err: SdkError<ErrorMetadata, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::other(Box::new(cause), None));
+        let f = classify(&err);
+        assert_eq!(f.kind, FailureKind::Rejected, "not retryable");
+        assert_eq!(f.code, NO_CREDENTIALS);
+        assert!(!f.message.contains('\n'), "{}", f.message);
+        for source in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_PROFILE",
+            "SSO",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "ECS",
+            "EC2 instance metadata",
+        ] {
+            assert!(f.message.contains(source), "{source} not named: {}", f.message);
+        }
+        assert!(
+            f.message.contains("no providers in chain provided credentials"),
+            "{}",
+            f.message
+        );
+        assert!(
+            !f.message.contains("CredentialsNotLoaded"),
+            "no Debug dump: {}",
+            f.message
+        );
+        // A connection failure is still transient.
+        let err: SdkError<ErrorMetadata, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::io("connection refused".into()));
+        assert_eq!(classify(&err).kind, FailureKind::Transient);
     }
 
     #[test]

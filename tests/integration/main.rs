@@ -4,6 +4,7 @@
 mod blog;
 mod call_counts;
 mod concurrency;
+mod credentials;
 mod emulator;
 mod events;
 mod faults;
