@@ -233,6 +233,20 @@ def test_member_role_trusts_only_the_function_role(member_template):
     assert trust["Condition"] == {"ArnEquals": {"aws:PrincipalArn": {"Ref": "AuditFunctionRoleArn"}}}
 
 
+def test_assume_role_stays_inside_the_organization(template):
+    """A role of the member role's name in an account outside the organization (anyone
+    can create one and trust the function's account) is never assumed."""
+    statements = template["Resources"]["AuditFunctionRole"]["Properties"]["Policies"]
+    assume = [
+        st
+        for policy in statements
+        for st in policy["PolicyDocument"]["Statement"]
+        if isinstance(st, dict) and st.get("Action") == "sts:AssumeRole"
+    ]
+    assert len(assume) == 1
+    assert assume[0]["Condition"] == {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
+
+
 # ---------------------------------------------------------------- outputs, skips, config
 
 
