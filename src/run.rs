@@ -37,9 +37,7 @@ pub struct RunOptions {
 /// Why a run failed as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error(
-        "cannot tell who is calling AWS ({0}); check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, or the function's role)"
-    )]
+    #[error("{}", credentials_failure(.0))]
     Credentials(#[source] CallError),
     #[error(
         "configuration error: CurrentAccountId is {configured} but the credentials belong to account {actual}; set CurrentAccountId to the account the function runs in"
@@ -56,6 +54,18 @@ pub enum RunError {
     LocalWrite(#[from] LocalWriteError),
     #[error("cannot encode the run summary: {0}")]
     Summary(#[from] serde_json::Error),
+}
+
+/// One line: what was tried and what to set when there are no credentials at all;
+/// otherwise the failed call and where to look.
+fn credentials_failure(err: &CallError) -> String {
+    if err.code == collect::call::NO_CREDENTIALS {
+        format!("no AWS credentials found: {}", err.message)
+    } else {
+        format!(
+            "cannot tell who is calling AWS ({err}); check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, or the function's role)"
+        )
+    }
 }
 
 fn new_run_id(now: OffsetDateTime) -> String {
@@ -121,7 +131,8 @@ pub async fn run_audit(
     let reads =
         early_reads.unwrap_or_else(|| OrganizationReads::start(clients, &calls, &current, config.max_concurrency >= 2));
     // Boxed: the collect future is large and deeply nested.
-    let collected = Box::pin(collect::collect(clients, Arc::clone(&calls), plan, reads)).await?;
+    let mut collected = Box::pin(collect::collect(clients, Arc::clone(&calls), plan, reads)).await?;
+    analysis::sort_errors(&mut collected.inventory.errors);
     let inventory = &collected.inventory;
 
     let instance_rows = analysis::instance_rows(inventory);

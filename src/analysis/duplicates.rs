@@ -1,13 +1,17 @@
 //! Duplicated people: the same email in two or more identity stores.
 //!
 //! User names and emails are unique within one store, so a duplicate person can only
-//! exist across stores. Emails are compared trimmed and lower-cased; every email of a
-//! user counts; a store seen through many accounts is still one store.
+//! exist across stores. Emails are compared in Unicode NFC, trimmed and lower-cased: a
+//! precomposed `é` and `e` followed by a combining accent are one address, while
+//! distinct letters stay distinct (`ß` and `ss`, dotless `ı` and `i`, an invisible
+//! zero-width space), as they are different addresses to a mail system. Every email of
+//! a user counts; a store seen through many accounts is still one store.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use foldhash::HashMap;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::model::{AccountId, IdentityStoreId, Instance, StoreContents};
 
@@ -24,19 +28,20 @@ pub struct DuplicateRow {
     pub owner_account_ids: Vec<AccountId>,
 }
 
-/// Trims and lower-cases an email; `None` when nothing is left. Borrows when the email
-/// is already in that form (the usual case), so most emails are not copied.
+/// Composes an email to Unicode NFC, then trims and lower-cases it; `None` when nothing
+/// is left. Borrows when the email is already in that form (lower-case ASCII, the usual
+/// case: ASCII is always NFC), so most emails are not copied.
 pub fn normalize_email(email: &str) -> Option<Cow<'_, str>> {
     let trimmed = email.trim();
     if trimmed.is_empty() {
         return None;
     }
-    let normal = trimmed.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase());
-    Some(if normal {
-        Cow::Borrowed(trimmed)
-    } else {
-        Cow::Owned(trimmed.to_lowercase())
-    })
+    if trimmed.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        return Some(Cow::Borrowed(trimmed));
+    }
+    let composed: String = email.nfc().collect();
+    let normal = composed.trim().to_lowercase();
+    (!normal.is_empty()).then_some(Cow::Owned(normal))
 }
 
 /// Every email present in two or more distinct stores, sorted by email.
@@ -234,6 +239,49 @@ mod tests {
         assert_eq!(emails, vec!["bob@x.com", "two@x.com"]);
         assert_eq!(rows[0].user_names, vec!["a", "a2", "b"]);
         assert!(rows[0].owner_account_ids.is_empty());
+    }
+
+    #[test]
+    fn precomposed_and_decomposed_letters_are_one_address() {
+        let precomposed = "\u{e9}lodie@exemple.fr"; // é
+        let decomposed = "e\u{301}lodie@exemple.fr"; // e + combining acute accent
+        assert_ne!(precomposed, decomposed);
+        assert_eq!(normalize_email(decomposed), normalize_email(precomposed));
+        assert_eq!(normalize_email(precomposed).as_deref(), Some(precomposed));
+        // Upper case and spaces too: É decomposed, then lower-cased.
+        assert_eq!(
+            normalize_email("  E\u{301}LODIE@Exemple.FR ").as_deref(),
+            Some(precomposed)
+        );
+        let s = stores(&[
+            ("d-1", vec![user("a", &[precomposed])]),
+            ("d-2", vec![user("b", &[decomposed])]),
+        ]);
+        let rows = duplicated_users(&s, std::iter::empty());
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].email, precomposed);
+        assert_eq!(rows[0].user_names, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn distinct_letters_stay_distinct_addresses() {
+        for (a, b) in [
+            ("stra\u{df}e@x.de", "strasse@x.de"), // ß and ss
+            ("\u{131}nci@x.com", "inci@x.com"),   // dotless ı and i
+            ("bob\u{200b}@x.com", "bob@x.com"),   // a zero-width space inside
+            ("\u{200b}bob@x.com", "bob@x.com"),   // and leading: not white space, not trimmed
+        ] {
+            assert_ne!(normalize_email(a), normalize_email(b), "{a:?} vs {b:?}");
+        }
+        let s = stores(&[
+            ("d-1", vec![user("a", &["stra\u{df}e@x.de", "\u{131}nci@x.com"])]),
+            (
+                "d-2",
+                vec![user("b", &["strasse@x.de", "inci@x.com", "bob\u{200b}@x.com"])],
+            ),
+            ("d-3", vec![user("c", &["bob@x.com"])]),
+        ]);
+        assert!(duplicated_users(&s, std::iter::empty()).is_empty());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod account_assignments;
 pub mod assignments;
 pub mod duplicates;
+pub mod errors;
 pub mod instances;
 pub mod person_access;
 pub mod store_index;
@@ -13,5 +14,6 @@ pub mod summary;
 pub use account_assignments::{AccountAssignmentRow, AccountAssignmentTable, Grantee, account_assignment_row_count};
 pub use assignments::{AssignmentRow, AssignmentRows, assignment_rows};
 pub use duplicates::{DuplicateRow, duplicated_users, normalize_email};
+pub use errors::sort_errors;
 pub use instances::{InstanceRow, instance_rows};
 pub use summary::{Counts, count};

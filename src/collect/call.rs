@@ -1,5 +1,7 @@
 //! One policy for every AWS call: client-side rate limit, retries with backoff and
-//! jitter, `Retry-After` honoured, and errors classified into what the reports need.
+//! jitter, the service's requested wait honoured (Identity Store's `RetryAfterSeconds`
+//! body member, or a `Retry-After` header), and errors classified into what the reports
+//! need.
 //!
 //! The SDK's own retries are turned off (see `clients.rs`) so that this is the only
 //! retry layer: there is no shared retry quota for a burst of throttling to drain, and
@@ -12,6 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -264,6 +267,44 @@ struct Failure {
     retry_after: Option<Duration>,
 }
 
+/// The code of a call that failed because no source of the credential chain had
+/// credentials: not transient, so not retried.
+pub const NO_CREDENTIALS: &str = "NoCredentials";
+
+/// What the default credential chain tried, and what to set: the message of a
+/// `NoCredentials` failure, on one line.
+const NO_CREDENTIALS_HELP: &str = "tried the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), \
+the profile AWS_PROFILE (or default) of ~/.aws/config and ~/.aws/credentials (SSO and credential_process \
+included), web identity (AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN), the ECS container endpoint and EC2 \
+instance metadata; set AWS_PROFILE to a configured profile (aws configure, or aws sso login), or \
+AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (RUST_LOG=debug shows each source's answer)";
+
+/// The credentials error behind a failed call, if the call failed for want of
+/// credentials (the SDK reports it as a dispatch or construction failure).
+fn credentials_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a CredentialsError> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<CredentialsError>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// An error and its sources on one line, without the `Debug` dump that
+/// `DisplayErrorContext` appends.
+fn one_line(err: &(dyn StdError + 'static)) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        line.push_str(": ");
+        line.push_str(&e.to_string());
+        source = e.source();
+    }
+    line.replace(['\n', '\r'], " ")
+}
+
 const THROTTLING_CODES: [&str; 9] = [
     "ThrottlingException",
     "Throttling",
@@ -294,6 +335,33 @@ const TRANSIENT_CODES: [&str; 7] = [
     "RequestTimeout",
 ];
 
+/// The longest requested wait read from an answer; anything longer is read as this (the
+/// policy caps it further). Keeps `Duration::from_secs_f64` away from its overflow panic.
+const RETRY_AFTER_CEILING: Duration = Duration::from_secs(3600);
+
+/// The wait a failed answer asks for before a retry. Identity Store puts it in the
+/// error's JSON body (`RetryAfterSeconds`, an integer in its model; no header), as do
+/// other services that model it; a `Retry-After` header in seconds is read otherwise.
+/// `None` when absent, negative or not a number; huge values are capped.
+fn requested_wait(body: Option<&[u8]>, header: Option<&str>) -> Option<Duration> {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        #[serde(rename = "RetryAfterSeconds")]
+        retry_after_seconds: Option<serde_json::Value>,
+    }
+    let from_body = body
+        .and_then(|b| serde_json::from_slice::<ErrorBody>(b).ok())
+        .and_then(|b| b.retry_after_seconds)
+        .and_then(|v| match v {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        });
+    let seconds = from_body.or_else(|| header.and_then(|h| h.trim().parse::<f64>().ok()))?;
+    (seconds.is_finite() && seconds >= 0.0)
+        .then(|| Duration::from_secs_f64(seconds.min(RETRY_AFTER_CEILING.as_secs_f64())))
+}
+
 fn classify<E>(err: &SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
@@ -301,10 +369,24 @@ where
     let status = err.raw_response().map(|r| r.status().as_u16());
     let retry_after = err
         .raw_response()
-        .and_then(|r| r.headers().get("retry-after"))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64);
+        .and_then(|r| requested_wait(r.body().bytes(), r.headers().get("retry-after")));
+    let credentials = match err {
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
+            StdError::source(err).and_then(credentials_error)
+        }
+        _ => None,
+    };
+    if let Some(cause) = credentials {
+        // A missing or broken credential chain is not transient: retrying only repeats
+        // the chain's time-outs. The SDK's detail goes to the debug log.
+        tracing::debug!(error = ?err, "no credentials");
+        return Failure {
+            kind: FailureKind::Rejected,
+            code: NO_CREDENTIALS.into(),
+            message: format!("{NO_CREDENTIALS_HELP}; the last source said: {}", one_line(cause)),
+            retry_after: None,
+        };
+    }
     match err {
         SdkError::ServiceError(ctx) => {
             let code = ctx.err().code().unwrap_or("Unknown").to_owned();
@@ -359,6 +441,108 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    /// An Identity Store throttling answer with this body and headers, as the SDK sees it.
+    fn throttled(body: &str, headers: &[(&'static str, &str)]) -> SdkError<ErrorMetadata, HttpResponse> {
+        let mut raw = HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::from(body.to_owned()));
+        for (name, value) in headers {
+            raw.headers_mut().insert(*name, (*value).to_owned());
+        }
+        SdkError::service_error(ErrorMetadata::builder().code("ThrottlingException").build(), raw)
+    }
+
+    #[test]
+    fn retry_after_seconds_is_read_from_the_json_body() {
+        let f = classify(&throttled(
+            r#"{"__type":"ThrottlingException","Message":"Rate exceeded","RetryAfterSeconds":3}"#,
+            &[],
+        ));
+        assert_eq!(f.kind, FailureKind::Throttled);
+        assert_eq!(f.retry_after, Some(Duration::from_secs(3)));
+        // The body wins over a header; the header alone still counts.
+        let f = classify(&throttled(r#"{"RetryAfterSeconds":2}"#, &[("retry-after", "7")]));
+        assert_eq!(f.retry_after, Some(Duration::from_secs(2)));
+        let f = classify(&throttled("{}", &[("retry-after", "7")]));
+        assert_eq!(f.retry_after, Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn a_missing_credential_chain_is_not_retried_and_says_what_to_set() {
+        use aws_credential_types::provider::error::CredentialsError;
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        // How the SDK reports it: a dispatch failure caused by the identity resolver.
+        let cause = CredentialsError::not_loaded("no providers in chain provided credentials");
+        let err: SdkError<ErrorMetadata, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::other(Box::new(cause), None));
+        let f = classify(&err);
+        assert_eq!(f.kind, FailureKind::Rejected, "not retryable");
+        assert_eq!(f.code, NO_CREDENTIALS);
+        assert!(!f.message.contains('\n'), "{}", f.message);
+        for source in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_PROFILE",
+            "SSO",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "ECS",
+            "EC2 instance metadata",
+        ] {
+            assert!(f.message.contains(source), "{source} not named: {}", f.message);
+        }
+        assert!(
+            f.message.contains("no providers in chain provided credentials"),
+            "{}",
+            f.message
+        );
+        assert!(
+            !f.message.contains("CredentialsNotLoaded"),
+            "no Debug dump: {}",
+            f.message
+        );
+        // A connection failure is still transient.
+        let err: SdkError<ErrorMetadata, HttpResponse> =
+            SdkError::dispatch_failure(ConnectorError::io("connection refused".into()));
+        assert_eq!(classify(&err).kind, FailureKind::Transient);
+    }
+
+    #[test]
+    fn missing_negative_nan_and_huge_waits() {
+        for body in [
+            "{}",
+            "",
+            "not json",
+            r#"{"RetryAfterSeconds":null}"#,
+            r#"{"RetryAfterSeconds":-1}"#,
+            r#"{"RetryAfterSeconds":"NaN"}"#,
+            r#"{"RetryAfterSeconds":[]}"#,
+        ] {
+            assert_eq!(classify(&throttled(body, &[])).retry_after, None, "{body}");
+        }
+        for header in ["NaN", "-3", "inf", "soon"] {
+            assert_eq!(
+                classify(&throttled("{}", &[("retry-after", header)])).retry_after,
+                None,
+                "{header}"
+            );
+        }
+        // Far beyond what a Duration holds: capped, no panic.
+        for body in [
+            r#"{"RetryAfterSeconds":1e300}"#,
+            r#"{"RetryAfterSeconds":100000000000000000000}"#,
+        ] {
+            assert_eq!(
+                classify(&throttled(body, &[])).retry_after,
+                Some(RETRY_AFTER_CEILING),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            classify(&throttled("{}", &[("retry-after", "1e300")])).retry_after,
+            Some(RETRY_AFTER_CEILING)
+        );
+    }
 
     #[test]
     fn backoff_is_capped_and_jittered() {

@@ -10,9 +10,17 @@
 //! root certificates included, each time a client is constructed (a warm-up, see
 //! awslabs/aws-sdk-rust#975); that was a fifth of the audit's CPU. `SharedPool` hands
 //! out the same cached connector without that warm-up.
+//!
+//! The credential chain is the SDK's default one, except for its last source, EC2
+//! instance metadata (IMDS): the SDK's IMDS client waits a second to connect, four times,
+//! which a laptop (where nothing answers at 169.254.169.254) paid on every run without
+//! credentials. On EC2 the metadata service answers within milliseconds, so a short
+//! connect timeout and two attempts cost nothing there.
 
 use std::time::Duration;
 
+use aws_config::default_provider::credentials::DefaultCredentialsChain;
+use aws_config::provider_config::ProviderConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -68,6 +76,20 @@ impl HttpClient for SharedPool {
     }
 }
 
+/// How long the credential chain waits to connect to EC2 instance metadata, per attempt.
+const IMDS_CONNECT_TIMEOUT: Duration = Duration::from_millis(250);
+/// How long it waits for an answer once connected.
+const IMDS_READ_TIMEOUT: Duration = Duration::from_secs(1);
+const IMDS_ATTEMPTS: u32 = 2;
+
+/// The one HTTP client (connection pool) of the run.
+fn shared_http_client() -> SharedHttpClient {
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .build_https();
+    SharedHttpClient::new(SharedPool(http_client))
+}
+
 /// Builds clients; cheap to clone. The clients that use the run's own credentials in the
 /// home Region are built once.
 #[derive(Clone, Debug)]
@@ -88,7 +110,22 @@ pub struct NoRegion;
 impl Clients {
     /// Loads the standard configuration (environment, profile, container or Lambda role).
     pub async fn load() -> Result<Self, NoRegion> {
-        Self::from_loader(aws_config::defaults(BehaviorVersion::latest())).await
+        let http_client = shared_http_client();
+        let imds = aws_config::imds::Client::builder()
+            .connect_timeout(IMDS_CONNECT_TIMEOUT)
+            .read_timeout(IMDS_READ_TIMEOUT)
+            .max_attempts(IMDS_ATTEMPTS)
+            .build();
+        let provider_config = ProviderConfig::default()
+            .with_http_client(http_client.clone())
+            .with_behavior_version(Some(BehaviorVersion::latest()));
+        let chain = DefaultCredentialsChain::builder()
+            .configure(provider_config)
+            .imds_client(imds)
+            .build()
+            .await;
+        let loader = aws_config::defaults(BehaviorVersion::latest()).credentials_provider(chain);
+        Self::from_loader(loader, http_client).await
     }
 
     /// Clients for a fixed endpoint, Region and static credentials: the local emulator
@@ -98,15 +135,12 @@ impl Clients {
             .endpoint_url(endpoint)
             .region(Region::new(region.to_owned()))
             .credentials_provider(credentials);
-        Self::from_loader(loader).await
+        Self::from_loader(loader, shared_http_client()).await
     }
 
-    async fn from_loader(loader: aws_config::ConfigLoader) -> Result<Self, NoRegion> {
-        let http_client = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
-            .build_https();
+    async fn from_loader(loader: aws_config::ConfigLoader, http_client: SharedHttpClient) -> Result<Self, NoRegion> {
         let base = loader
-            .http_client(SharedHttpClient::new(SharedPool(http_client)))
+            .http_client(http_client)
             // One retry policy for the whole run lives in `call.rs`.
             .retry_config(RetryConfig::disabled())
             .timeout_config(

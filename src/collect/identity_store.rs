@@ -13,7 +13,7 @@ pub async fn list_users(
     session: &AccountSession,
     store: &IdentityStoreId,
 ) -> Result<Vec<User>, CallError> {
-    all_pages(|token| async move {
+    all_pages(Service::IdentityStore, "ListUsers", |token| async move {
         let request = client
             .list_users()
             .identity_store_id(store.as_str())
@@ -46,7 +46,7 @@ pub async fn list_groups(
     session: &AccountSession,
     store: &IdentityStoreId,
 ) -> Result<Vec<Group>, CallError> {
-    all_pages(|token| async move {
+    all_pages(Service::IdentityStore, "ListGroups", |token| async move {
         let request = client
             .list_groups()
             .identity_store_id(store.as_str())
@@ -78,7 +78,7 @@ pub async fn list_group_members(
     store: &IdentityStoreId,
     group: &GroupId,
 ) -> Result<Vec<UserId>, CallError> {
-    all_pages(|token| async move {
+    all_pages(Service::IdentityStore, "ListGroupMemberships", |token| async move {
         let request = client
             .list_group_memberships()
             .identity_store_id(store.as_str())

@@ -42,7 +42,7 @@ pub async fn stream_accounts(
     caller: &AccountId,
     pages: &UnboundedSender<Result<Vec<Account>, CallError>>,
 ) {
-    let listed = all_pages(|token| async move {
+    let listed = all_pages(Service::Organizations, "ListAccounts", |token| async move {
         let request = client.list_accounts().max_results(20).set_next_token(token);
         let page = calls
             .run(caller, Service::Organizations, "ListAccounts", || {

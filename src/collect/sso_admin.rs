@@ -31,7 +31,7 @@ pub async fn list_instances(
     scope: Scope,
     management_account_id: &AccountId,
 ) -> Result<Vec<Instance>, CallError> {
-    all_pages(|token| async move {
+    all_pages(Service::SsoAdmin, "ListInstances", |token| async move {
         let mut request = client.list_instances().max_results(100).set_next_token(token);
         if scope == Scope::AllRegions {
             request = request.region_scope(RegionScope::AllRegions);
@@ -99,7 +99,7 @@ pub async fn list_applications(
             .build()
     });
     let filter = &filter;
-    all_pages(|token| async move {
+    all_pages(Service::SsoAdmin, "ListApplications", |token| async move {
         let request = client
             .list_applications()
             .instance_arn(instance.as_str())
@@ -136,7 +136,7 @@ pub async fn list_application_assignments(
     session: &AccountSession,
     application: &ApplicationArn,
 ) -> Result<Vec<Assignment>, CallError> {
-    all_pages(|token| async move {
+    all_pages(Service::SsoAdmin, "ListApplicationAssignments", |token| async move {
         let request = client
             .list_application_assignments()
             .application_arn(application.as_str())
@@ -170,7 +170,7 @@ pub async fn list_permission_sets(
     session: &AccountSession,
     instance: &InstanceArn,
 ) -> Result<Vec<PermissionSetArn>, CallError> {
-    all_pages(|token| async move {
+    all_pages(Service::SsoAdmin, "ListPermissionSets", |token| async move {
         let request = client
             .list_permission_sets()
             .instance_arn(instance.as_str())
@@ -226,24 +226,28 @@ pub async fn list_accounts_for_provisioned_permission_set(
     instance: &InstanceArn,
     permission_set: &PermissionSetArn,
 ) -> Result<Vec<AccountId>, CallError> {
-    all_pages(|token| async move {
-        let request = client
-            .list_accounts_for_provisioned_permission_set()
-            .instance_arn(instance.as_str())
-            .permission_set_arn(permission_set.as_str())
-            .max_results(100)
-            .set_next_token(token);
-        let page = calls
-            .run(
-                &session.account_id,
-                Service::SsoAdmin,
-                "ListAccountsForProvisionedPermissionSet",
-                || request.clone().send(),
-            )
-            .await?;
-        let accounts = page.account_ids().iter().map(|a| AccountId::from(a.as_str())).collect();
-        Ok((accounts, page.next_token().map(str::to_owned)))
-    })
+    all_pages(
+        Service::SsoAdmin,
+        "ListAccountsForProvisionedPermissionSet",
+        |token| async move {
+            let request = client
+                .list_accounts_for_provisioned_permission_set()
+                .instance_arn(instance.as_str())
+                .permission_set_arn(permission_set.as_str())
+                .max_results(100)
+                .set_next_token(token);
+            let page = calls
+                .run(
+                    &session.account_id,
+                    Service::SsoAdmin,
+                    "ListAccountsForProvisionedPermissionSet",
+                    || request.clone().send(),
+                )
+                .await?;
+            let accounts = page.account_ids().iter().map(|a| AccountId::from(a.as_str())).collect();
+            Ok((accounts, page.next_token().map(str::to_owned)))
+        },
+    )
     .await
 }
 
@@ -255,28 +259,32 @@ pub async fn list_permission_sets_provisioned_to_account(
     instance: &InstanceArn,
     account: &AccountId,
 ) -> Result<Vec<PermissionSetArn>, CallError> {
-    all_pages(|token| async move {
-        let request = client
-            .list_permission_sets_provisioned_to_account()
-            .instance_arn(instance.as_str())
-            .account_id(account.as_str())
-            .max_results(100)
-            .set_next_token(token);
-        let page = calls
-            .run(
-                &session.account_id,
-                Service::SsoAdmin,
-                "ListPermissionSetsProvisionedToAccount",
-                || request.clone().send(),
-            )
-            .await?;
-        let arns = page
-            .permission_sets()
-            .iter()
-            .map(|a| PermissionSetArn::from(a.as_str()))
-            .collect();
-        Ok((arns, page.next_token().map(str::to_owned)))
-    })
+    all_pages(
+        Service::SsoAdmin,
+        "ListPermissionSetsProvisionedToAccount",
+        |token| async move {
+            let request = client
+                .list_permission_sets_provisioned_to_account()
+                .instance_arn(instance.as_str())
+                .account_id(account.as_str())
+                .max_results(100)
+                .set_next_token(token);
+            let page = calls
+                .run(
+                    &session.account_id,
+                    Service::SsoAdmin,
+                    "ListPermissionSetsProvisionedToAccount",
+                    || request.clone().send(),
+                )
+                .await?;
+            let arns = page
+                .permission_sets()
+                .iter()
+                .map(|a| PermissionSetArn::from(a.as_str()))
+                .collect();
+            Ok((arns, page.next_token().map(str::to_owned)))
+        },
+    )
     .await
 }
 
@@ -289,7 +297,7 @@ pub async fn list_account_assignments(
     account: &AccountId,
     permission_set: &PermissionSetArn,
 ) -> Result<Vec<Assignment>, CallError> {
-    all_pages(|token| async move {
+    all_pages(Service::SsoAdmin, "ListAccountAssignments", |token| async move {
         let request = client
             .list_account_assignments()
             .instance_arn(instance.as_str())

@@ -51,7 +51,10 @@ NOT_CODE_CALLS = {
     "logs:CreateLogStream": "the Lambda service writes the function's logs with the role",
     "logs:PutLogEvents": "the Lambda service writes the function's logs with the role",
     "kms:Decrypt": "called by Identity Center / Identity Store on the code's behalf "
-    "(kms:ViaService), only when a customer managed key is configured",
+    "(kms:ViaService), only when a customer managed key is configured; and by S3 with "
+    "the reports key for a multipart upload of a report",
+    "kms:GenerateDataKey": "called by S3 on the code's behalf (kms:ViaService s3) when a "
+    "report is put into the bucket encrypted with the reports key (SSE-KMS)",
 }
 
 CALL_RE = re.compile(r"\.\s*([a-z][a-z0-9_]*)\s*\(")
@@ -163,19 +166,34 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def _attached_roles(resource: dict) -> list[str]:
+    """Logical ids of the template's roles an AWS::IAM::RolePolicy or AWS::IAM::Policy
+    is attached to (by `Ref`)."""
+    props = resource.get("Properties", {})
+    refs = [props.get("RoleName")] if resource.get("Type") == "AWS::IAM::RolePolicy" else _as_list(props.get("Roles", []))
+    return [r["Ref"] for r in refs if isinstance(r, dict) and "Ref" in r]
+
+
 def policy_statements(template: dict, role_logical_id: str | None = None):
-    """(role, policy name, statement) for every inline policy statement of the
-    AWS::IAM::Role resources of the template (or one of them)."""
+    """(role, policy name, statement) for every policy statement of the AWS::IAM::Role
+    resources of the template (or one of them): their inline policies, and the
+    AWS::IAM::RolePolicy and AWS::IAM::Policy resources attached to them."""
     for name, resource in template.get("Resources", {}).items():
-        if resource.get("Type") != "AWS::IAM::Role":
+        kind = resource.get("Type")
+        if kind == "AWS::IAM::Role":
+            roles, policies = [name], resource.get("Properties", {}).get("Policies", [])
+        elif kind in ("AWS::IAM::RolePolicy", "AWS::IAM::Policy"):
+            roles, policies = _attached_roles(resource), [resource.get("Properties", {})]
+        else:
             continue
-        if role_logical_id and name != role_logical_id:
-            continue
-        for policy in resource.get("Properties", {}).get("Policies", []):
-            for doc in _branches(policy.get("PolicyDocument", {})):
-                for raw in _as_list(doc.get("Statement", [])):
-                    for statement in _branches(raw):
-                        yield name, policy.get("PolicyName"), statement
+        for role in roles:
+            if role_logical_id and role != role_logical_id:
+                continue
+            for policy in policies:
+                for doc in _branches(policy.get("PolicyDocument", {})):
+                    for raw in _as_list(doc.get("Statement", [])):
+                        for statement in _branches(raw):
+                            yield role, policy.get("PolicyName"), statement
 
 
 def granted_actions(template: dict, role_logical_id: str | None = None) -> dict[str, list[dict]]:

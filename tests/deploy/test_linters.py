@@ -20,6 +20,7 @@ VARIANTS = {
     "existing-bucket-no-stackset": {"ExistingReportsBucketName": "my-reports", "DeployMemberRole": "false"},
     "kms-alarm-topic-x86": {
         "IdentityCenterKmsKeyArn": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "ReportsKmsKeyArn": "arn:aws:kms:us-east-1:111122223333:key/5678abcd-12ab-34cd-56ef-1234567890ab",
         "AlarmTopicArn": "arn:aws:sns:us-east-1:111122223333:security-alerts",
         "Architecture": "x86_64",
         "MemberRoleKmsDecrypt": "true",
@@ -28,6 +29,7 @@ VARIANTS = {
         "ScheduleState": "DISABLED",
     },
     "no-athena-tables": {"AthenaTables": "false"},
+    "reports-reader-role": {"ReportReaderRoleArn": "arn:aws:iam::111122223333:role/audit-readers"},
 }
 
 

@@ -177,6 +177,83 @@ def test_bucket_policy_denies_insecure_transport(template):
     assert len(deny) == 1 and deny[0]["Principal"] == "*" and deny[0]["Action"] == "s3:*"
 
 
+# ---------------------------------------------------------------- who can read the reports
+
+S3_VIA = {"StringEquals": {"kms:ViaService": {"Fn::Sub": "s3.${AWS::Region}.${AWS::URLSuffix}"}}}
+KEY_ARN = {"Fn::If": ["CreateReportsKey", {"Fn::GetAtt": ["ReportsKey", "Arn"]}, {"Ref": "ReportsKmsKeyArn"}]}
+# What lets a principal read a report (or let another read it).
+READ_ACTIONS = {"kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt", "kms:CreateGrant",
+                "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKeyWithoutPlaintext"}
+
+
+def test_reports_are_encrypted_with_a_kms_key_the_stack_creates_or_is_given(template):
+    assert template["Parameters"]["ReportsKmsKeyArn"]["Default"] == ""
+    assert template["Parameters"]["ReportReaderRoleArn"]["Default"] == ""
+    conditions = template["Conditions"]
+    assert conditions["CreateReportsKey"] == {
+        "Fn::And": [{"Condition": "CreateReportsBucket"}, {"Fn::Equals": [{"Ref": "ReportsKmsKeyArn"}, ""]}]
+    }
+    (rule,) = props(template, "ReportsBucket")["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": KEY_ARN}
+    assert rule["BucketKeyEnabled"] is True
+    key = template["Resources"]["ReportsKey"]
+    assert key["Condition"] == "CreateReportsKey"
+    assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain", "kept with the retained bucket"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    alias = template["Resources"]["ReportsKeyAlias"]
+    assert alias["Properties"]["TargetKeyId"] == {"Ref": "ReportsKey"}
+
+
+def _key_statements(template):
+    for raw in props(template, "ReportsKey")["KeyPolicy"]["Statement"]:
+        if isinstance(raw, dict) and "Fn::If" in raw:
+            cond, yes, no = raw["Fn::If"]
+            assert no == {"Ref": "AWS::NoValue"}
+            yield cond, yes
+        else:
+            yield None, raw
+
+
+def test_only_the_function_and_the_reader_role_may_decrypt(template):
+    readers = {}
+    for condition, st in _key_statements(template):
+        assert st["Effect"] == "Allow"
+        actions = set(st["Action"]) if isinstance(st["Action"], list) else {st["Action"]}
+        assert not any(a.endswith("*") for a in actions), f"{st['Sid']}: no wildcard action in the key policy"
+        principal = st["Principal"]["AWS"]
+        if actions & READ_ACTIONS:
+            assert st["Condition"] == S3_VIA, f"{st['Sid']}: only through S3"
+            readers[json_key(principal)] = (condition, actions & READ_ACTIONS)
+        else:
+            # The account administers the key: it may change the policy, never read with it.
+            assert principal == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+            assert {"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"} <= actions
+    assert readers == {
+        json_key({"Fn::GetAtt": ["AuditFunctionRole", "Arn"]}): (None, {"kms:GenerateDataKey", "kms:Decrypt"}),
+        json_key({"Ref": "ReportReaderRoleArn"}): ("HasReportReader", {"kms:Decrypt"}),
+    }
+
+
+def json_key(value) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)
+
+
+def test_function_may_use_only_the_reports_key_and_only_through_s3(template):
+    policy = template["Resources"]["AuditFunctionReportsPolicy"]
+    assert policy["Type"] == "AWS::IAM::RolePolicy" and "Condition" not in policy
+    assert policy["Properties"]["RoleName"] == {"Ref": "AuditFunctionRole"}
+    (put, conditional) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert put["Action"] == "s3:PutObject"
+    condition, st, no = conditional["Fn::If"]
+    assert (condition, no) == ("HasReportsKey", {"Ref": "AWS::NoValue"})
+    assert (st["Effect"], sorted(st["Action"])) == ("Allow", ["kms:Decrypt", "kms:GenerateDataKey"])
+    assert st["Resource"] == KEY_ARN
+    assert st["Condition"] == S3_VIA
+    assert template["Outputs"]["ReportsKeyArn"]["Value"] == KEY_ARN
+
+
 def test_existing_bucket_parameter(template):
     assert template["Parameters"]["ExistingReportsBucketName"]["Default"] == ""
     assert template["Conditions"]["CreateReportsBucket"] == {"Fn::Equals": [{"Ref": "ExistingReportsBucketName"}, ""]}
@@ -231,6 +308,20 @@ def test_member_role_trusts_only_the_function_role(member_template):
     assert trust["Action"] == "sts:AssumeRole"
     assert trust["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AuditAccountId}:root"}}
     assert trust["Condition"] == {"ArnEquals": {"aws:PrincipalArn": {"Ref": "AuditFunctionRoleArn"}}}
+
+
+def test_assume_role_stays_inside_the_organization(template):
+    """A role of the member role's name in an account outside the organization (anyone
+    can create one and trust the function's account) is never assumed."""
+    statements = template["Resources"]["AuditFunctionRole"]["Properties"]["Policies"]
+    assume = [
+        st
+        for policy in statements
+        for st in policy["PolicyDocument"]["Statement"]
+        if isinstance(st, dict) and st.get("Action") == "sts:AssumeRole"
+    ]
+    assert len(assume) == 1
+    assert assume[0]["Condition"] == {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
 
 
 # ---------------------------------------------------------------- outputs, skips, config

@@ -55,19 +55,52 @@ def test_fault_kinds_in_each_protocol(blog, kind):
         call()
 
 
-def test_identitystore_throttle_carries_retry_after(blog):
-    blog.set_faults({"faults": [{"service": "identitystore", "operation": "ListUsers", "kind": "throttle"}]})
-    with pytest.raises(ClientError) as exc:
-        blog.client("identitystore").list_users(IdentityStoreId="d-111122223333")
-    assert exc.value.response["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "1"
+def _raw_list_users(blog) -> urllib.error.HTTPError:
     req = urllib.request.Request(blog.endpoint + "/", method="POST", data=b"{}", headers={
         "X-Amz-Target": "AWSIdentityStore.ListUsers", "Content-Type": "application/x-amz-json-1.1",
         "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAX/20240101/us-east-1/identitystore/aws4_request, "
                          "SignedHeaders=host, Signature=0"})
     with pytest.raises(urllib.error.HTTPError) as raw:
         urllib.request.urlopen(req)
-    body = json.loads(raw.value.read())
+    return raw.value
+
+
+def test_identitystore_throttle_carries_retry_after_in_the_body_only(blog):
+    # As AWS: RetryAfterSeconds is a member of the error's JSON body (botocore's model
+    # binds it to no header), and no Retry-After header is sent.
+    blog.set_faults({"faults": [{"service": "identitystore", "operation": "ListUsers", "kind": "throttle"}]})
+    with pytest.raises(ClientError) as exc:
+        blog.client("identitystore").list_users(IdentityStoreId="d-111122223333")
+    assert "retry-after" not in exc.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert exc.value.response["RetryAfterSeconds"] == 1
+    answer = _raw_list_users(blog)
+    assert answer.headers.get("Retry-After") is None
+    body = json.loads(answer.read())
     assert body["__type"] == "ThrottlingException" and body["RetryAfterSeconds"] == 1
+
+
+@pytest.mark.parametrize("kind", ["throttle", "http500"])
+def test_a_fault_sets_its_retry_after_seconds(blog, kind):
+    blog.set_faults({"faults": [{"service": "identitystore", "operation": "ListUsers", "kind": kind,
+                                 "retry_after_seconds": 10**20}]})
+    body = json.loads(_raw_list_users(blog).read())
+    assert body["RetryAfterSeconds"] == 10**20
+    assert blog.admin("GET", "/faults")["faults"][0]["retry_after_seconds"] == 10**20
+
+
+def test_sso_admin_throttle_has_no_retry_after(blog):
+    # sso-admin's ThrottlingException models Message and Reason only.
+    blog.set_faults({"faults": [{"service": "sso-admin", "operation": "ListInstances", "kind": "throttle"}]})
+    with pytest.raises(ClientError) as exc:
+        blog.client("sso-admin").list_instances()
+    assert "RetryAfterSeconds" not in exc.value.response
+    assert "retry-after" not in exc.value.response["ResponseMetadata"]["HTTPHeaders"]
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, "1", True])
+def test_retry_after_seconds_must_be_a_whole_number(blog, value):
+    with pytest.raises(Exception):
+        blog.set_faults({"faults": [{"service": "identitystore", "kind": "throttle", "retry_after_seconds": value}]})
 
 
 def test_fault_scoping_count_probability(blog):

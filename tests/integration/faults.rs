@@ -120,6 +120,26 @@ async fn denied_accounts_are_exactly_the_error_rows_and_the_rest_is_complete() {
         want_rows.insert((id.clone(), "select".into(), "ACCOUNT_NOT_ACTIVE".into()));
     }
     assert_eq!(rows, want_rows);
+    // Sorted by account, Region, stage (then the rest of the row), whatever order the
+    // failures came in; the summary lists them in the same order.
+    let mut sorted = errors.rows.clone();
+    sorted.sort();
+    assert_eq!(errors.rows, sorted, "account_errors.csv is not sorted");
+    let listed: Vec<(String, String, String)> = summary["account_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let field = |name: &str| e[name].as_str().unwrap().to_owned();
+            (field("account_id"), field("stage"), field("error_code"))
+        })
+        .collect();
+    let in_csv: Vec<(String, String, String)> = errors
+        .rows
+        .iter()
+        .map(|r| (r[0].clone(), r[2].clone(), r[3].clone()))
+        .collect();
+    assert_eq!(listed, in_csv);
     for r in errors.rows.iter().filter(|r| r[3] == "ACCESS_DENIED") {
         assert!(
             r[4].contains("AccessDeniedException"),
@@ -265,4 +285,28 @@ async fn s3_failures_are_retried_and_a_dead_bucket_fails_without_touching_latest
     let latest: Value =
         serde_json::from_slice(&emu.get_object(BUCKET, "idc-reports/latest/summary.json").await.unwrap()).unwrap();
     assert_eq!(latest["run_id"], first.run_id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn identity_store_retry_after_seconds_in_the_body_is_honoured() {
+    // As AWS, the emulator sends RetryAfterSeconds in the error's JSON body only (no
+    // Retry-After header). One throttled ListUsers asking for 3 s: the retry waits them
+    // (the backoff alone would be at most 0.2 s) and the run is complete.
+    let emu = Emulator::start("blog");
+    let (clean, _) = audit(&emu, &[]);
+    emu.set_faults(
+        json!({"faults": [{"service": "identitystore", "operation": "ListUsers", "account": "*",
+        "kind": "throttle", "probability": 1.0, "count": 1, "retry_after_seconds": 3}]}),
+    );
+    let started = std::time::Instant::now();
+    let (throttled, summary) = audit(&emu, &[]);
+    let elapsed = started.elapsed();
+    assert_eq!(emu.stats()["faults_injected"]["throttle"], 1);
+    assert!(
+        elapsed >= Duration::from_millis(2900),
+        "the retry did not wait RetryAfterSeconds: {elapsed:?}"
+    );
+    assert!(elapsed < Duration::from_secs(15), "{elapsed:?}");
+    assert_eq!(summary["counts"]["accounts_failed"], 0);
+    assert_same_reports(clean.path(), throttled.path());
 }

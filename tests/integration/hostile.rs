@@ -8,11 +8,22 @@ use serde_json::Value;
 
 use crate::emulator::{Csv, Emulator, root, run};
 
+/// Whether a spreadsheet could read the cell as a formula: it starts with a tab or a
+/// carriage return, or its first non-blank character is `=`, `+`, `-`, `@` or a
+/// full-width form of one of them.
+fn formula_like(cell: &str) -> bool {
+    cell.starts_with(['\t', '\r'])
+        || cell
+            .trim_start()
+            .starts_with(['=', '+', '-', '@', '\u{ff1d}', '\u{ff0b}', '\u{ff0d}', '\u{ff20}'])
+}
+
 /// The spreadsheet-safe form of a cell, as the reports must hold it.
 fn safe(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_owned(),
+    if formula_like(cell) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
     }
 }
 
@@ -99,10 +110,17 @@ async fn hostile_values_round_trip_and_are_neutralised() {
         .filter(|n| !n.is_empty())
         .map(str::to_owned)
         .collect();
-    let want: BTreeSet<String> = ["=cmd|' /C calc'!A0", "comma,user", "李雷", "newline\nuser", "emoji😀"]
-        .iter()
-        .map(|n| safe(n))
-        .collect();
+    let want: BTreeSet<String> = [
+        "=cmd|' /C calc'!A0",
+        "comma,user",
+        "李雷",
+        " =space",
+        "newline\nuser",
+        "emoji😀",
+    ]
+    .iter()
+    .map(|n| safe(n))
+    .collect();
     assert_eq!(user_names, want);
 
     // No cell of any report starts a formula.
@@ -114,10 +132,7 @@ async fn hostile_values_round_trip_and_are_neutralised() {
     ] {
         let csv = Csv::read(&dir.path().join(format!("{report}.csv")));
         for cell in csv.rows.iter().flatten() {
-            assert!(
-                !matches!(cell.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r')),
-                "{report}: {cell:?}"
-            );
+            assert!(!formula_like(cell), "{report}: {cell:?}");
         }
     }
 

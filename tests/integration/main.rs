@@ -5,6 +5,7 @@ mod account_access;
 mod blog;
 mod call_counts;
 mod concurrency;
+mod credentials;
 mod deadline_listing;
 mod emulator;
 mod events;

@@ -102,28 +102,32 @@ pub async fn list_groups_of_member(
     store: &IdentityStoreId,
     user: &UserId,
 ) -> Result<Vec<GroupId>, CallError> {
-    all_pages(|token| async move {
-        let request = client
-            .list_group_memberships_for_member()
-            .identity_store_id(store.as_str())
-            .member_id(MemberId::UserId(user.to_string()))
-            .max_results(100)
-            .set_next_token(token);
-        let page = calls
-            .run(
-                &session.account_id,
-                Service::IdentityStore,
-                "ListGroupMembershipsForMember",
-                || request.clone().send(),
-            )
-            .await?;
-        let groups = page
-            .group_memberships()
-            .iter()
-            .filter_map(|m| m.group_id().map(GroupId::from))
-            .collect();
-        Ok((groups, page.next_token().map(str::to_owned)))
-    })
+    all_pages(
+        Service::IdentityStore,
+        "ListGroupMembershipsForMember",
+        |token| async move {
+            let request = client
+                .list_group_memberships_for_member()
+                .identity_store_id(store.as_str())
+                .member_id(MemberId::UserId(user.to_string()))
+                .max_results(100)
+                .set_next_token(token);
+            let page = calls
+                .run(
+                    &session.account_id,
+                    Service::IdentityStore,
+                    "ListGroupMembershipsForMember",
+                    || request.clone().send(),
+                )
+                .await?;
+            let groups = page
+                .group_memberships()
+                .iter()
+                .filter_map(|m| m.group_id().map(GroupId::from))
+                .collect();
+            Ok((groups, page.next_token().map(str::to_owned)))
+        },
+    )
     .await
 }
 
@@ -168,35 +172,39 @@ pub async fn application_assignments_for(
     principal_id: &str,
     only: Option<&ApplicationArn>,
 ) -> Result<Vec<ApplicationArn>, CallError> {
-    all_pages(|token| async move {
-        let filter = only.map(|arn| {
-            ListApplicationAssignmentsFilter::builder()
-                .application_arn(arn.as_str())
-                .build()
-        });
-        let request = client
-            .list_application_assignments_for_principal()
-            .instance_arn(instance.as_str())
-            .principal_type(principal(principal_type))
-            .principal_id(principal_id)
-            .set_filter(filter)
-            .max_results(100)
-            .set_next_token(token);
-        let page = calls
-            .run(
-                &session.account_id,
-                Service::SsoAdmin,
-                "ListApplicationAssignmentsForPrincipal",
-                || request.clone().send(),
-            )
-            .await?;
-        let arns = page
-            .application_assignments()
-            .iter()
-            .filter_map(|a| a.application_arn().map(ApplicationArn::from))
-            .collect();
-        Ok((arns, page.next_token().map(str::to_owned)))
-    })
+    all_pages(
+        Service::SsoAdmin,
+        "ListApplicationAssignmentsForPrincipal",
+        |token| async move {
+            let filter = only.map(|arn| {
+                ListApplicationAssignmentsFilter::builder()
+                    .application_arn(arn.as_str())
+                    .build()
+            });
+            let request = client
+                .list_application_assignments_for_principal()
+                .instance_arn(instance.as_str())
+                .principal_type(principal(principal_type))
+                .principal_id(principal_id)
+                .set_filter(filter)
+                .max_results(100)
+                .set_next_token(token);
+            let page = calls
+                .run(
+                    &session.account_id,
+                    Service::SsoAdmin,
+                    "ListApplicationAssignmentsForPrincipal",
+                    || request.clone().send(),
+                )
+                .await?;
+            let arns = page
+                .application_assignments()
+                .iter()
+                .filter_map(|a| a.application_arn().map(ApplicationArn::from))
+                .collect();
+            Ok((arns, page.next_token().map(str::to_owned)))
+        },
+    )
     .await
 }
 
@@ -209,35 +217,39 @@ pub async fn account_assignments_for(
     principal_type: PrincipalType,
     principal_id: &str,
 ) -> Result<Vec<(AccountId, PermissionSetArn)>, CallError> {
-    all_pages(|token| async move {
-        let request = client
-            .list_account_assignments_for_principal()
-            .instance_arn(instance.as_str())
-            .principal_type(principal(principal_type))
-            .principal_id(principal_id)
-            .set_filter(None::<ListAccountAssignmentsFilter>)
-            .max_results(100)
-            .set_next_token(token);
-        let page = calls
-            .run(
-                &session.account_id,
-                Service::SsoAdmin,
-                "ListAccountAssignmentsForPrincipal",
-                || request.clone().send(),
-            )
-            .await?;
-        let pairs = page
-            .account_assignments()
-            .iter()
-            .filter_map(|a| {
-                Some((
-                    AccountId::from(a.account_id()?),
-                    PermissionSetArn::from(a.permission_set_arn()?),
-                ))
-            })
-            .collect();
-        Ok((pairs, page.next_token().map(str::to_owned)))
-    })
+    all_pages(
+        Service::SsoAdmin,
+        "ListAccountAssignmentsForPrincipal",
+        |token| async move {
+            let request = client
+                .list_account_assignments_for_principal()
+                .instance_arn(instance.as_str())
+                .principal_type(principal(principal_type))
+                .principal_id(principal_id)
+                .set_filter(None::<ListAccountAssignmentsFilter>)
+                .max_results(100)
+                .set_next_token(token);
+            let page = calls
+                .run(
+                    &session.account_id,
+                    Service::SsoAdmin,
+                    "ListAccountAssignmentsForPrincipal",
+                    || request.clone().send(),
+                )
+                .await?;
+            let pairs = page
+                .account_assignments()
+                .iter()
+                .filter_map(|a| {
+                    Some((
+                        AccountId::from(a.account_id()?),
+                        PermissionSetArn::from(a.permission_set_arn()?),
+                    ))
+                })
+                .collect();
+            Ok((pairs, page.next_token().map(str::to_owned)))
+        },
+    )
     .await
 }
 

@@ -6,6 +6,8 @@ A fault matches on service, operation and calling account ("*" matches all) and,
 body, or query-protocol parameter, equals the value given), fires with
 `probability`, at most `count` times when set, and is one of: throttle, access_denied,
 http500 (answered in the service's own error shape) or latency (sleep before handling).
+`retry_after_seconds` sets the `RetryAfterSeconds` that Identity Store's throttle and
+http500 answers carry (1 when not given).
 The rate limit is a token bucket per (calling account, service): `rps` tokens a second,
 `burst` at most; an empty bucket answers the service's throttling error.
 """
@@ -20,6 +22,8 @@ from typing import Any, Callable
 # The request's top-level members, computed only when a fault with `when` needs them.
 Members = Callable[[], dict[str, Any]]
 
+from . import errors
+
 SERVICES = ("sso-admin", "identitystore", "organizations", "sts", "s3")
 KINDS = ("throttle", "access_denied", "http500", "latency")
 
@@ -30,7 +34,8 @@ class ConfigError(ValueError):
 
 class Fault:
     def __init__(self, spec: dict[str, Any]):
-        unknown = set(spec) - {"service", "operation", "account", "kind", "probability", "latency_ms", "count", "fired", "when"}
+        unknown = set(spec) - {"service", "operation", "account", "kind", "probability", "latency_ms", "count", "fired",
+                               "when", "retry_after_seconds"}
         if unknown:
             raise ConfigError(f"unknown fault fields: {sorted(unknown)}")
         self.service = spec.get("service", "*")
@@ -53,6 +58,12 @@ class Fault:
         if when is not None and (not isinstance(when, dict) or not when):
             raise ConfigError("a fault's when is an object of request members and their values")
         self.when: dict[str, Any] | None = when
+        retry_after = spec.get("retry_after_seconds", errors.RETRY_AFTER_SECONDS)
+        # An integer in Identity Store's model; any size is accepted, as a client must
+        # survive whatever a service sends.
+        if isinstance(retry_after, bool) or not isinstance(retry_after, int) or retry_after < 0:
+            raise ConfigError("retry_after_seconds must be a whole number >= 0")
+        self.retry_after_seconds = retry_after
         self.fired = 0
 
     def matches(self, service: str, operation: str, account: str, members: Members | None = None) -> bool:
@@ -69,7 +80,7 @@ class Fault:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"service": self.service, "operation": self.operation, "account": self.account,
                                "kind": self.kind, "probability": self.probability, "count": self.count,
-                               "fired": self.fired}
+                               "fired": self.fired, "retry_after_seconds": self.retry_after_seconds}
         if self.kind == "latency":
             out["latency_ms"] = self.latency_ms
         if self.when:
@@ -163,7 +174,8 @@ class Control:
         return total
 
     def error_fault(self, service: str, operation: str, account: str,
-                    members: Members | None = None) -> str | None:
+                    members: Members | None = None) -> Fault | None:
+        """The error fault that fires for this request, if any."""
         with self.lock:
             for f in self.faults:
                 if f.kind != "latency" and f.matches(service, operation, account, members) and self.rng.random() < f.probability:
@@ -171,7 +183,7 @@ class Control:
                     self.faults_injected[f.kind] += 1
                     if f.kind == "throttle":
                         self.throttled += 1
-                    return f.kind
+                    return f
         return None
 
     def rate_limited(self, service: str, account: str) -> bool:

@@ -102,9 +102,10 @@ def s3_error(code: str, status: int, message: str, head: bool = False) -> tuple[
     return status, hdrs, body.encode()
 
 
-def fault_response(service: str, kind: str, head: bool = False,
-                   message: str | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
-    """The error a real service answers for a fault of `kind` (throttle, access_denied, http500)."""
+def fault_response(service: str, kind: str, head: bool = False, message: str | None = None,
+                   retry_after: int = RETRY_AFTER_SECONDS) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The error a real service answers for a fault of `kind` (throttle, access_denied, http500).
+    `retry_after`: the `RetryAfterSeconds` of Identity Store's answers."""
     shapes = FAULT_SHAPES[kind]
     code, status, default_message = shapes.get(service, shapes["sso-admin"])
     msg = message or default_message
@@ -113,9 +114,10 @@ def fault_response(service: str, kind: str, head: bool = False,
     if service == "s3":
         return s3_error(code, status, msg, head=head)
     if service == "identitystore" and code in ("ThrottlingException", "InternalServerException"):
-        # Identity Store models RetryAfterSeconds on these errors; send the header too.
-        return json_error(code, status, msg, {"RetryAfterSeconds": RETRY_AFTER_SECONDS},
-                          {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        # Identity Store models RetryAfterSeconds as a member of these errors' JSON body
+        # (botocore's identitystore model: no header binding), and sends no Retry-After
+        # header. sso-admin's and Organizations' errors have no such member.
+        return json_error(code, status, msg, {"RetryAfterSeconds": retry_after})
     return json_error(code, status, msg)
 
 

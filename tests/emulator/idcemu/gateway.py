@@ -230,9 +230,9 @@ class Gateway:
         """The answer to an admitted request (faults first); it is not counted answered
         until `finish`."""
         control = self.control
-        kind = control.error_fault(p.service, p.operation, p.account, p.members)
-        if kind:
-            return errors.fault_response(p.service, kind, head=p.head)
+        fault = control.error_fault(p.service, p.operation, p.account, p.members)
+        if fault:
+            return errors.fault_response(p.service, fault.kind, head=p.head, retry_after=fault.retry_after_seconds)
         if control.rate_limited(p.service, p.account):
             return errors.fault_response(p.service, "throttle", head=p.head)
         if p.service == "s3":
