@@ -165,6 +165,10 @@ pub async fn run_audit(
         };
         locations.insert(name.to_owned(), location);
     }
+    // Summary page (issue 13): `summary.html` beside `summary.json`, listed in `reports`.
+    if let Some(location) = page_location(config, bucket, out_dir, &date, &run_id) {
+        locations.insert(report::page::PAGE.to_owned(), location);
+    }
 
     let (issued, retries) = calls.stats();
     let summary = RunSummary {
@@ -191,6 +195,8 @@ pub async fn run_audit(
     if !write {
         return Ok(summary);
     }
+    // Summary page (issue 13): rendered from the finished summary; written with it.
+    artifacts.push(summary_page(&summary, inventory, &instance_rows, &duplicates, &assignment_rows));
     artifacts.push(Artifact {
         name: "summary",
         extension: "json",
@@ -223,4 +229,49 @@ pub async fn run_audit(
         tracing::info!(phase = "write", bucket, prefix = %config.report_prefix, "reports uploaded");
     }
     Ok(summary)
+}
+
+/// Where the summary page goes: beside `summary.json` (the same stem, `.html`).
+fn page_location(
+    config: &Config,
+    bucket: Option<&str>,
+    out_dir: Option<&std::path::Path>,
+    date: &str,
+    run_id: &str,
+) -> Option<String> {
+    match (bucket, out_dir) {
+        (Some(bucket), _) => {
+            let keys = sink::keys(&config.report_prefix, "summary", "html", date, run_id);
+            Some(format!("s3://{bucket}/{}", keys.dated))
+        }
+        (None, Some(dir)) => Some(local::path_for(dir, "summary", "html").display().to_string()),
+        (None, None) => None,
+    }
+}
+
+/// The summary page as an artifact named `summary`, so the sinks write it where they
+/// write `summary.json` and its `latest/` copy comes last with it.
+fn summary_page(
+    summary: &RunSummary,
+    inventory: &crate::model::Inventory,
+    instance_rows: &[analysis::InstanceRow<'_>],
+    duplicates: &[analysis::DuplicateRow],
+    assignment_rows: &[analysis::AssignmentRow<'_>],
+) -> Artifact {
+    let disabled = analysis::disabled_access(assignment_rows, analysis::AccountAssignmentTable::new(inventory).rows());
+    let page = report::page::PageData {
+        summary,
+        accounts: &inventory.accounts,
+        instances: instance_rows,
+        duplicates,
+        disabled: &disabled,
+        // The changes report, once it exists, goes here; `None` says "baseline".
+        changes: None,
+    };
+    Artifact {
+        name: "summary",
+        extension: "html",
+        content_type: "text/html; charset=utf-8",
+        body: report::page::render(&page).into_bytes(),
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod account_assignments;
 pub mod cells;
+pub mod page;
 pub mod summary;
 
 use std::borrow::Cow;
