@@ -196,7 +196,13 @@ pub async fn run_audit(
         return Ok(summary);
     }
     // Summary page (issue 13): rendered from the finished summary; written with it.
-    artifacts.push(summary_page(&summary, inventory, &instance_rows, &duplicates, &assignment_rows));
+    artifacts.push(summary_page(
+        &summary,
+        inventory,
+        &instance_rows,
+        &duplicates,
+        &assignment_rows,
+    ));
     artifacts.push(Artifact {
         name: "summary",
         extension: "json",

@@ -40,7 +40,11 @@ fn push_example<T: PartialEq>(examples: &mut Vec<T>, example: T) {
 type Found<'a> = BTreeMap<(&'a IdentityStoreId, &'a str, &'a str), DisabledAccess<'a>>;
 
 /// The entry of one user, created empty.
-fn entry<'a, 'm>(found: &'m mut Found<'a>, store_id: &'a IdentityStoreId, user: &'a User) -> &'m mut DisabledAccess<'a> {
+fn entry<'a, 'm>(
+    found: &'m mut Found<'a>,
+    store_id: &'a IdentityStoreId,
+    user: &'a User,
+) -> &'m mut DisabledAccess<'a> {
     found
         .entry((store_id, user.user_name.as_str(), user.user_id.as_str()))
         .or_insert_with(|| DisabledAccess {

@@ -64,8 +64,8 @@ html{-webkit-text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--ink);font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",Arial,sans-serif}
 main{max-width:1180px;margin:0 auto;padding:20px 16px 40px}
 header h1{font-size:1.5rem;margin:0 0 4px}
-.meta{color:var(--muted);font-size:.85rem;margin:0}
-.meta span{white-space:nowrap;margin-right:14px}
+.meta{color:var(--muted);font-size:.85rem;margin:0;display:flex;flex-wrap:wrap;gap:2px 16px}
+.meta span{white-space:nowrap}
 .status{margin:14px 0;padding:10px 14px;border-radius:8px;font-weight:600}
 .status.ok{background:var(--ok-bg);color:var(--ok)}
 .status.bad{background:var(--bad-bg);color:var(--bad)}
@@ -81,13 +81,16 @@ nav a{color:var(--accent);text-decoration:none;border:1px solid var(--line);back
 .card.bad b{color:var(--bad)}
 section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px;margin:16px 0}
 section h2{font-size:1.1rem;margin:0 0 4px}
+section h3{font-size:.95rem;margin:14px 0 4px}
+.wide{overflow-x:auto}
 section>p{margin:4px 0 10px;color:var(--muted);font-size:.9rem}
 .empty{color:var(--ok);font-weight:600}
 table{border-collapse:collapse;width:100%;font-size:.88rem}
-th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line);overflow-wrap:break-word}
 th{color:var(--muted);font-weight:600;font-size:.78rem;text-transform:uppercase;letter-spacing:.03em}
 tr.hl td{background:var(--hl)}
 td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
+.nw{white-space:nowrap}
 code,.id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.82rem}
 .more td{color:var(--muted);font-style:italic}
 .tag{display:inline-block;border-radius:4px;padding:0 6px;font-size:.75rem;font-weight:700;letter-spacing:.02em}
@@ -103,23 +106,23 @@ footer{color:var(--muted);font-size:.8rem;text-align:center;margin-top:24px}
 @media (max-width:640px){
 main{padding:12px 10px 30px}
 header h1{font-size:1.25rem}
-.cards{grid-template-columns:repeat(2,1fr)}
+.cards{grid-template-columns:repeat(2,1fr);gap:8px}
+.card{padding:8px 10px;font-size:.88rem}
+.card b{font-size:1.3rem}
 section{padding:12px 10px}
+.wide{overflow-x:visible}
 table.stack thead{display:none}
 table.stack tr{display:block;border-bottom:1px solid var(--line);padding:6px 0}
-table.stack td{display:block;border:0;padding:2px 4px}
-table.stack td::before{content:attr(data-label);display:block;color:var(--muted);font-size:.72rem;text-transform:uppercase;letter-spacing:.03em}
+table.stack td{display:block;position:relative;border:0;padding:2px 4px 2px 6.6rem;min-height:1.5em;overflow-wrap:anywhere}
+table.stack td::before{content:attr(data-label);position:absolute;left:4px;top:4px;width:6.2rem;color:var(--muted);font-size:.7rem;text-transform:uppercase;letter-spacing:.03em;line-height:1.2}
+table.stack tr.more td{padding-left:4px}
 }
 "#;
 
 /// Renders the page.
 pub fn render(page: &PageData<'_>) -> String {
     let s = page.summary;
-    let names: BTreeMap<&str, &str> = page
-        .accounts
-        .iter()
-        .map(|a| (a.id.as_str(), a.name.as_str()))
-        .collect();
+    let names: BTreeMap<&str, &str> = page.accounts.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
     let errors = Errors::split(s);
     let title = format!("Identity Center audit {}", date_of(&s.started_at));
     html! {
@@ -158,6 +161,15 @@ fn date_of(rfc3339: &str) -> &str {
     rfc3339.get(..10).unwrap_or(rfc3339)
 }
 
+/// `2026-11-29 06:00:41 UTC` from an RFC 3339 UTC time (as the summary writes it);
+/// anything else as given.
+fn time_of(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..19)) {
+        (Some(date), Some(time)) if rfc3339.ends_with('Z') => format!("{date} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
 /// A count with thousands separators: `12,345`.
 fn n(value: usize) -> String {
     let digits = value.to_string();
@@ -194,8 +206,8 @@ fn header(page: &PageData<'_>, title: &str) -> Markup {
             h1 { (title) }
             p.meta {
                 span { "Run " code { (s.run_id) } }
-                span { "Started " (s.started_at) }
-                span { "Finished " (s.finished_at) }
+                span { "Started " (time_of(&s.started_at)) }
+                span { "Finished " (time_of(&s.finished_at)) }
                 span { "Management account " code { (s.management_account_id) } }
                 span { "Run from " code { (s.current_account_id) } }
             }
@@ -297,12 +309,12 @@ fn disabled_section(page: &PageData<'_>) -> Markup {
             @if rows.is_empty() {
                 p.empty { "None." }
             } @else {
-                table.stack {
+                div.wide { table.stack {
                     thead { tr { th { "Store" } th { "User" } th { "Emails" } th { "Applications" } th { "Accounts" } } }
                     tbody {
                         @for d in rows {
                             tr {
-                                td data-label="Store" { span.id { (d.store_id) } }
+                                td data-label="Store" { span.id.nw { (d.store_id) } }
                                 td data-label="User" { b { (d.user.user_name) } br; span.id.muted { (d.user.user_id) } }
                                 td data-label="Emails" { (d.user.emails.join(", ")) }
                                 td data-label="Applications" {
@@ -325,7 +337,7 @@ fn disabled_section(page: &PageData<'_>) -> Markup {
                         }
                         (more_row(left_out, 5, APPLICATION_ASSIGNMENTS))
                     }
-                }
+                } }
                 p { "Rows are in the " code { (APPLICATION_ASSIGNMENTS) } " and " code { (ACCOUNT_ASSIGNMENTS) } " reports (UserStatus DISABLED)." }
             }
         }
@@ -363,24 +375,24 @@ impl<'a> Errors<'a> {
 fn error_table(rows: &[&super::ErrorEntry], names: &BTreeMap<&str, &str>) -> Markup {
     let (rows, left_out) = bounded(rows);
     html! {
-        table.stack {
+        div.wide { table.stack {
             thead { tr { th { "Account" } th { "Stage" } th { "Code" } th { "Region" } th { "Reason" } } }
             tbody {
                 @for e in rows {
                     tr {
                         td data-label="Account" {
-                            span.id { (e.account_id) }
+                            span.id.nw { (e.account_id) }
                             @if let Some(name) = names.get(e.account_id.as_str()) { br; (name) }
                         }
-                        td data-label="Stage" { (e.stage) }
-                        td data-label="Code" { code { (e.error_code) } }
+                        td data-label="Stage" { span.nw { (e.stage) } }
+                        td data-label="Code" { code.nw { (e.error_code) } }
                         td data-label="Region" { (e.region) }
                         td data-label="Reason" { (e.message) }
                     }
                 }
                 (more_row(left_out, 5, ACCOUNT_ERRORS))
             }
-        }
+        } }
     }
 }
 
@@ -403,20 +415,20 @@ fn errors_section(errors: &Errors<'_>, s: &RunSummary, names: &BTreeMap<&str, &s
                 (error_table(&errors.failed, names))
             }
             @if !errors.not_reached.is_empty() || !unlisted.is_empty() {
-                h2 { "Not reached before the deadline" }
+                h3 { "Not reached before the deadline" }
                 @if !errors.not_reached.is_empty() { (error_table(&errors.not_reached, names)) }
                 @if !unlisted_shown.is_empty() {
                     p {
                         @for (i, account) in unlisted_shown.iter().enumerate() {
                             @if i > 0 { ", " }
-                            span.id { (account) }
+                            span.id.nw { (account) }
                         }
                         @if unlisted_left > 0 { " and " (n(unlisted_left)) " more: see the summary's accounts_not_reached" }
                     }
                 }
             }
             @if !errors.skipped.is_empty() {
-                h2 { "Skipped on purpose" }
+                h3 { "Skipped on purpose" }
                 p { "Accounts that are not ACTIVE, or that the event named but the organization does not hold." }
                 (error_table(&errors.skipped, names))
             }
@@ -433,7 +445,7 @@ fn changes_section(changes: Option<&[ChangeRow]>) -> Markup {
                 Some([]) => p.empty { "No change since the last run." },
                 Some(rows) => {
                     @let (shown, left_out) = bounded(rows);
-                    table.stack {
+                    div.wide { table.stack {
                         thead { tr { th { "Report" } th { "Change" } th { "Key" } th { "Field" } th { "Before" } th { "After" } } }
                         tbody {
                             @for c in shown {
@@ -448,7 +460,7 @@ fn changes_section(changes: Option<&[ChangeRow]>) -> Markup {
                             }
                             (more_row(left_out, 6, CHANGES))
                         }
-                    }
+                    } }
                 }
             }
         }
@@ -474,7 +486,7 @@ fn duplicates_section(rows: &[DuplicateRow]) -> Markup {
             @if shown.is_empty() {
                 p.empty { "None." }
             } @else {
-                table.stack {
+                div.wide { table.stack {
                     thead { tr { th { "Email" } th { "Stores" } th { "User names" } th { "Owner accounts" } } }
                     tbody {
                         @for d in shown {
@@ -483,21 +495,21 @@ fn duplicates_section(rows: &[DuplicateRow]) -> Markup {
                                 td data-label="Stores" {
                                     @for (i, store) in d.store_ids.iter().enumerate() {
                                         @if i > 0 { ", " }
-                                        span.id { (store) }
+                                        span.id.nw { (store) }
                                     }
                                 }
                                 td data-label="User names" { (d.user_names.join(", ")) }
                                 td data-label="Owner accounts" {
                                     @for (i, owner) in d.owner_account_ids.iter().enumerate() {
                                         @if i > 0 { ", " }
-                                        span.id { (owner) }
+                                        span.id.nw { (owner) }
                                     }
                                 }
                             }
                         }
                         (more_row(left_out, 4, DUPLICATED_USERS))
                     }
-                }
+                } }
             }
         }
     }
@@ -548,12 +560,12 @@ fn instances_section(rows: &[InstanceRow<'_>]) -> Markup {
                 (plural(with_account_instance, "account sees", "accounts see"))
                 " an account instance (highlighted, listed first): its users sign in outside the organization instance."
             }
-            table.stack {
+            div.wide { table.stack {
                 thead { tr { th { "Account" } th { "Name" } th { "Instances" } } }
                 tbody {
                     @for g in shown {
                         tr.hl[g.has_account_instance] {
-                            td data-label="Account" { span.id { (g.account_id) } }
+                            td data-label="Account" { span.id.nw { (g.account_id) } }
                             td data-label="Name" { (g.account_name) }
                             td data-label="Instances" {
                                 @for r in &g.rows {
@@ -565,11 +577,11 @@ fn instances_section(rows: &[InstanceRow<'_>]) -> Markup {
                                             } @else {
                                                 span.tag.org { "ORGANIZATION" }
                                             }
-                                            " " span.id { (i.identity_store_id) }
+                                            " " span.id.nw { (i.identity_store_id) }
                                             " " span.muted { (i.region) }
                                             @if !i.name.is_empty() { " " (i.name) }
                                             @if i.instance_type == InstanceType::Account && i.owner_account_id.as_str() != g.account_id {
-                                                " " span.muted { "owner " span.id { (i.owner_account_id) } }
+                                                " " span.muted { "owner " span.id.nw { (i.owner_account_id) } }
                                             }
                                         },
                                     }
@@ -579,7 +591,7 @@ fn instances_section(rows: &[InstanceRow<'_>]) -> Markup {
                     }
                     (more_row(left_out, 3, INSTANCES))
                 }
-            }
+            } }
         }
     }
 }
@@ -592,14 +604,14 @@ fn reports_section(s: &RunSummary) -> Markup {
             @if s.reports.is_empty() {
                 p { "None written." }
             } @else {
-                table.stack {
+                div.wide { table.stack {
                     thead { tr { th { "Report" } th { "Where" } } }
                     tbody {
                         @for (name, location) in &s.reports {
                             tr { td data-label="Report" { code { (name) } } td data-label="Where" { span.id { (location) } } }
                         }
                     }
-                }
+                } }
             }
         }
     }
@@ -755,7 +767,7 @@ mod tests {
         assert!(page.contains("ユーザー"));
         // Every tag is one the page itself writes: no value opened a tag.
         let known = [
-            "doctype", "html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "p", "span",
+            "doctype", "html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "h3", "p", "span",
             "code", "div", "nav", "a", "b", "br", "small", "section", "table", "thead", "tbody", "tr", "th", "td",
             "footer",
         ];
@@ -865,5 +877,7 @@ mod tests {
         assert_eq!(n(999), "999");
         assert_eq!(n(1000), "1,000");
         assert_eq!(n(1234567), "1,234,567");
+        assert_eq!(time_of("2026-11-29T06:00:41.9Z"), "2026-11-29 06:00:41 UTC");
+        assert_eq!(time_of("2026-11-29T06:00:41+01:00"), "2026-11-29T06:00:41+01:00");
     }
 }
