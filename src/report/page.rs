@@ -175,7 +175,7 @@ fn n(value: usize) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -767,9 +767,9 @@ mod tests {
         assert!(page.contains("ユーザー"));
         // Every tag is one the page itself writes: no value opened a tag.
         let known = [
-            "doctype", "html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "h3", "p", "span",
-            "code", "div", "nav", "a", "b", "br", "small", "section", "table", "thead", "tbody", "tr", "th", "td",
-            "footer",
+            "doctype", "html", "head", "meta", "title", "style", "body", "main", "header", "h1", "h2", "h3", "p",
+            "span", "code", "div", "nav", "a", "b", "br", "small", "section", "table", "thead", "tbody", "tr", "th",
+            "td", "footer",
         ];
         for tag in tags(&page) {
             assert!(known.contains(&tag.as_str()), "unexpected tag <{tag}>");

@@ -11,5 +11,6 @@ mod faults;
 mod hostile;
 mod lambda;
 mod messy;
+mod page;
 mod partial_reads;
 mod regions;
