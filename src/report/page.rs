@@ -138,7 +138,7 @@ pub fn render(page: &PageData<'_>) -> String {
             }
             body {
                 main {
-                    (header(page, &title))
+                    (header(page))
                     (counts(page))
                     (disabled_section(page))
                     (errors_section(&errors, s, &names))
@@ -187,7 +187,7 @@ fn plural(count: usize, one: &str, many: &str) -> String {
     format!("{} {}", n(count), if count == 1 { one } else { many })
 }
 
-fn header(page: &PageData<'_>, title: &str) -> Markup {
+fn header(page: &PageData<'_>) -> Markup {
     let s = page.summary;
     let c = &s.counts;
     let mut problems = Vec::new();
@@ -203,7 +203,7 @@ fn header(page: &PageData<'_>, title: &str) -> Markup {
     }
     html! {
         header {
-            h1 { (title) }
+            h1 { "Identity Center audit " span.nw { (date_of(&s.started_at)) } }
             p.meta {
                 span { "Run " code { (s.run_id) } }
                 span { "Started " (time_of(&s.started_at)) }
@@ -219,7 +219,7 @@ fn header(page: &PageData<'_>, title: &str) -> Markup {
                 div.status.bad { "Incomplete: " (problems.join(", ")) "." }
             }
             nav {
-                a href="#disabled" { "Disabled with access (" (n(page.disabled.len().max(c.disabled_users_with_access))) ")" }
+                a href="#disabled" { "Disabled with access (" (n(c.disabled_users_with_access)) ")" }
                 a href="#errors" { "Failed and unreached (" (n(c.accounts_failed + c.accounts_not_reached)) ")" }
                 a href="#changes" { "Changes" }
                 a href="#duplicates" { "Duplicated people (" (n(c.duplicated_users)) ")" }
