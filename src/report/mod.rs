@@ -5,8 +5,10 @@
 
 pub mod account_assignments;
 pub mod cells;
-pub mod page;
 pub mod summary;
+
+// The run's page (summary.html).
+pub mod page;
 
 use std::borrow::Cow;
 
