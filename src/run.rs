@@ -20,7 +20,7 @@ use crate::model::Inventory;
 use crate::report::{self, ErrorEntry, RunSummary};
 use crate::sink::local::{self, LocalWriteError};
 use crate::sink::s3::{self as s3_sink, UploadError};
-use crate::sink::staging::{JSON_CONTENT_TYPE, StageError, Staging};
+use crate::sink::staging::{HTML_CONTENT_TYPE, JSON_CONTENT_TYPE, StageError, Staging};
 use crate::sink::{self, Artifact};
 
 /// How this run writes, and when it must stop.
@@ -171,6 +171,10 @@ pub async fn run_audit(
         };
         locations.insert(name.to_owned(), location);
     }
+    // Summary page (issue 13): `summary.html` beside `summary.json`, listed in `reports`.
+    if let Some(location) = page_location(config, bucket, out_dir, &date, &run_id) {
+        locations.insert(report::page::PAGE.to_owned(), location);
+    }
 
     let (issued, retries) = calls.stats();
     let summary = RunSummary {
@@ -197,6 +201,9 @@ pub async fn run_audit(
     let Some(staging) = staging else {
         return Ok(summary);
     };
+    // The run's page: rendered from the finished summary, written with it.
+    let page = summary_page(&summary, inventory, &instance_rows, &duplicates);
+    artifacts.push(staging.bytes("summary", "html", HTML_CONTENT_TYPE, page.as_bytes())?);
     let body = serde_json::to_vec_pretty(&summary)?;
     artifacts.push(staging.bytes("summary", "json", JSON_CONTENT_TYPE, &body)?);
     if let Some(dir) = out_dir {
@@ -252,4 +259,47 @@ fn write_reports(
             report::write_account_errors(&inventory.errors, out)
         })?,
     ])
+}
+
+/// Where the summary page goes: beside `summary.json` (the same stem, `.html`).
+fn page_location(
+    config: &Config,
+    bucket: Option<&str>,
+    out_dir: Option<&std::path::Path>,
+    date: &str,
+    run_id: &str,
+) -> Option<String> {
+    match (bucket, out_dir) {
+        (Some(bucket), _) => {
+            let keys = sink::keys(&config.report_prefix, "summary", "html", date, run_id);
+            Some(format!("s3://{bucket}/{}", keys.dated))
+        }
+        (None, Some(dir)) => Some(local::path_for(dir, "summary", "html").display().to_string()),
+        (None, None) => None,
+    }
+}
+
+/// The summary page as an artifact named `summary`, so the sinks write it where they
+/// write `summary.json` and its `latest/` copy comes last with it.
+fn summary_page(
+    summary: &RunSummary,
+    inventory: &Inventory,
+    instance_rows: &[analysis::InstanceRow<'_>],
+    duplicates: &[analysis::DuplicateRow],
+) -> String {
+    let application_rows = analysis::assignment_rows(&inventory.applications, &inventory.instances, &inventory.stores);
+    let disabled = analysis::disabled_access(
+        application_rows,
+        analysis::AccountAssignmentTable::new(inventory).rows(),
+    );
+    let page = report::page::PageData {
+        summary,
+        accounts: &inventory.accounts,
+        instances: instance_rows,
+        duplicates,
+        disabled: &disabled,
+        // The changes report, once it exists, goes here; `None` says "baseline".
+        changes: None,
+    };
+    report::page::render(&page)
 }

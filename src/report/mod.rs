@@ -12,6 +12,9 @@ pub mod cells;
 pub mod person_access;
 pub mod summary;
 
+// The run's page (summary.html).
+pub mod page;
+
 use std::borrow::{Borrow, Cow};
 use std::io::Write;
 

@@ -15,6 +15,7 @@ use super::Artifact;
 
 pub const CSV_CONTENT_TYPE: &str = "text/csv; charset=utf-8";
 pub const JSON_CONTENT_TYPE: &str = "application/json";
+pub const HTML_CONTENT_TYPE: &str = "text/html; charset=utf-8";
 
 /// A file of the run that could not be written to the temporary folder.
 #[derive(Debug, thiserror::Error)]

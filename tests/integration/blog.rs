@@ -170,5 +170,30 @@ async fn blog_scenario_reproduces_the_blog_and_uploads_the_reports() {
     let latest_summary: serde_json::Value =
         serde_json::from_slice(&emu.get_object(BUCKET, "idc-reports/latest/summary.json").await.unwrap()).unwrap();
     assert_eq!(latest_summary["run_id"], run_id);
-    assert_eq!(keys.len(), 12, "{keys:?}");
+    // The page beside the summary, dated and latest, the same bytes as the local copy.
+    let page = std::fs::read(dir.path().join("summary.html")).unwrap();
+    let page_key = format!(
+        "idc-reports/summary/date={}/{run_id}.html",
+        &summary["started_at"].as_str().unwrap()[..10]
+    );
+    assert_eq!(summary["reports"]["summary_html"], format!("s3://{BUCKET}/{page_key}"));
+    for key in [page_key.as_str(), "idc-reports/latest/summary.html"] {
+        assert_eq!(
+            emu.get_object(BUCKET, key).await.as_deref(),
+            Some(page.as_slice()),
+            "{key}"
+        );
+        let head = emu
+            .clients()
+            .await
+            .s3()
+            .head_object()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.content_type(), Some("text/html; charset=utf-8"), "{key}");
+    }
+    assert_eq!(keys.len(), 14, "{keys:?}");
 }

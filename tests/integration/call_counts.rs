@@ -17,8 +17,8 @@ const INSTANCES_PAGE: usize = 10;
 const IDENTITY_STORE_PAGE: usize = 100;
 const APPLICATIONS_PAGE: usize = 50;
 const ASSIGNMENTS_PAGE: usize = 100;
-/// Five CSV reports and the summary, each written dated and then as `latest/`.
-const ARTIFACTS: u64 = 6;
+/// Five CSV reports, the summary and its page, each written dated and then as `latest/`.
+const ARTIFACTS: u64 = 7;
 /// Page size of the permission-set and account-assignment listings (every sso-admin
 /// `MaxResults` is at most 100).
 const ACCESS_PAGE: usize = 100;

@@ -57,7 +57,7 @@ async fn every_event_file_gives_its_documented_result() {
         assert!(!summary.dry_run, "{name}");
         assert_eq!(summary.counts.accounts_audited, 4, "{name}");
         assert!(summary.account_errors.is_empty(), "{name}");
-        assert_eq!(summary.reports.len(), 6, "{name}");
+        assert_eq!(summary.reports.len(), 7, "{name}");
         assert!(
             summary
                 .reports
@@ -66,8 +66,9 @@ async fn every_event_file_gives_its_documented_result() {
             "{name}"
         );
         let after = emu.list_keys(BUCKET).await.len();
-        // Six dated objects are new; the six latest/ copies exist after the first run.
-        assert_eq!(after - before, if before == 0 { 12 } else { 6 }, "{name}");
+        // Seven dated objects (five reports, summary.json, summary.html) are new; the
+        // seven latest/ copies exist after the first run.
+        assert_eq!(after - before, if before == 0 { 14 } else { 7 }, "{name}");
     }
 
     let before = emu.list_keys(BUCKET).await;

@@ -13,6 +13,7 @@ mod faults;
 mod hostile;
 mod lambda;
 mod messy;
+mod page;
 mod partial_reads;
 mod person;
 mod regions;
