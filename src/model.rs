@@ -80,6 +80,14 @@ pub struct Account {
     pub state: String,
 }
 
+impl Instance {
+    /// Only an ACTIVE instance with a store and a known Region is read further; one
+    /// being created or deleted is listed with its status, and that is all.
+    pub fn is_readable(&self) -> bool {
+        self.status == "ACTIVE" && !self.identity_store_id.as_str().is_empty() && !self.region.is_empty()
+    }
+}
+
 impl Account {
     /// Only active accounts are audited.
     pub fn is_active(&self) -> bool {
@@ -313,6 +321,11 @@ pub enum ErrorCode {
     OwnerNotAudited,
     /// The run stopped before this account or store was read (Lambda deadline).
     DeadlineReached,
+    /// Regions named in `REGIONS` (or the event) that the account has not enabled
+    /// (opt-in Regions): they cannot hold its instances. Recorded, not a failure.
+    RegionNotEnabled,
+    /// ListInstances named an instance without its primary Region: it is listed, not read.
+    RegionUnknown,
 }
 
 impl ErrorCode {
@@ -328,6 +341,8 @@ impl ErrorCode {
             ErrorCode::ServiceError => "SERVICE_ERROR",
             ErrorCode::OwnerNotAudited => "OWNER_NOT_AUDITED",
             ErrorCode::DeadlineReached => "DEADLINE_REACHED",
+            ErrorCode::RegionNotEnabled => "REGION_NOT_ENABLED",
+            ErrorCode::RegionUnknown => "REGION_UNKNOWN",
         }
     }
 
@@ -341,7 +356,10 @@ impl ErrorCode {
     pub fn is_read_failure(self) -> bool {
         !matches!(
             self,
-            ErrorCode::AccountNotActive | ErrorCode::NotInOrganization | ErrorCode::DeadlineReached
+            ErrorCode::AccountNotActive
+                | ErrorCode::NotInOrganization
+                | ErrorCode::DeadlineReached
+                | ErrorCode::RegionNotEnabled
         )
     }
 }

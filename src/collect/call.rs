@@ -132,6 +132,13 @@ impl RetryPolicy {
     }
 }
 
+/// Whether the endpoint of a call is known to be reachable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reach {
+    Known,
+    Probe,
+}
+
 /// Shared by every call of a run: the limiter state, the policy, the deadline, counters.
 #[derive(Debug)]
 pub struct Calls {
@@ -203,6 +210,40 @@ impl Calls {
         caller: &AccountId,
         service: Service,
         operation: &'static str,
+        send: F,
+    ) -> Result<T, CallError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        self.run_with(caller, service, operation, Reach::Known, send).await
+    }
+
+    /// Like [`Calls::run`], for a call to a Region that may not be reachable: a
+    /// connection that cannot be made is final at once (a Region without an endpoint,
+    /// or not enabled for the account), not retried ten times.
+    pub async fn run_probe<T, E, F, Fut>(
+        &self,
+        caller: &AccountId,
+        service: Service,
+        operation: &'static str,
+        send: F,
+    ) -> Result<T, CallError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        self.run_with(caller, service, operation, Reach::Probe, send).await
+    }
+
+    async fn run_with<T, E, F, Fut>(
+        &self,
+        caller: &AccountId,
+        service: Service,
+        operation: &'static str,
+        reach: Reach,
         mut send: F,
     ) -> Result<T, CallError>
     where
@@ -234,7 +275,8 @@ impl Calls {
                 message: failure.message,
                 attempts: attempt,
             };
-            let retryable = matches!(failure.kind, FailureKind::Throttled | FailureKind::Transient);
+            let unreachable = reach == Reach::Probe && failure.code == "DispatchFailure";
+            let retryable = matches!(failure.kind, FailureKind::Throttled | FailureKind::Transient) && !unreachable;
             if !retryable || attempt >= self.policy.max_attempts {
                 return Err(give_up(failure));
             }
@@ -440,6 +482,47 @@ where
 
 #[cfg(test)]
 mod tests {
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use std::sync::atomic::AtomicU32;
+
+    /// A call whose connection can never be made (a Region with no endpoint).
+    async fn unreachable(calls: &Calls, probe: bool) -> (CallError, u32) {
+        let attempts = AtomicU32::new(0);
+        let send = || {
+            attempts.fetch_add(1, Ordering::Relaxed);
+            async {
+                Err::<(), SdkError<aws_sdk_ssoadmin::operation::list_instances::ListInstancesError, HttpResponse>>(
+                    SdkError::dispatch_failure(ConnectorError::io("connection refused".into())),
+                )
+            }
+        };
+        let account = AccountId::from("111122223333");
+        let err = if probe {
+            calls
+                .run_probe(&account, Service::SsoAdmin, "ListInstances", send)
+                .await
+        } else {
+            calls.run(&account, Service::SsoAdmin, "ListInstances", send).await
+        }
+        .unwrap_err();
+        (err, attempts.load(Ordering::Relaxed))
+    }
+
+    #[tokio::test]
+    async fn a_probe_knows_an_unreachable_region_at_its_first_answer() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+            max_retry_after: Duration::from_millis(2),
+        };
+        let calls = Calls::new(policy, 0.0, None);
+        let (err, attempts) = unreachable(&calls, true).await;
+        assert_eq!((attempts, err.code.as_str()), (1, "DispatchFailure"));
+        // An ordinary call keeps retrying a connection failure.
+        let (_, attempts) = unreachable(&calls, false).await;
+        assert_eq!(attempts, 10);
+    }
     use super::*;
     use aws_smithy_runtime_api::http::StatusCode;
     use aws_smithy_types::body::SdkBody;

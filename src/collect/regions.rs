@@ -4,7 +4,15 @@
 use super::call::{CallError, FailureKind};
 
 /// Regions where IAM Identity Center can run, per partition. Used only for the
-/// fallback scan; `REGIONS` overrides it.
+/// fallback scan (when an endpoint refuses `RegionScope=ALL_REGIONS`, which lists every
+/// Region in one call and needs no list); `REGIONS` or the event override it.
+///
+/// Where it comes from: the Regions of AWS's "IAM Identity Center Regional availability"
+/// page and the SDK's endpoint partitions, as of 2026-11. How it stays current: a Region
+/// AWS adds later is not scanned until this list gains it (name it in `REGIONS` until
+/// then); a Region listed here that an account has not enabled (opt-in) answers at once
+/// and is skipped. Opt-in Regions are part of the list on purpose: an account that
+/// enabled one may hold its instance there.
 pub fn partition_regions(partition: &str) -> &'static [&'static str] {
     match partition {
         "aws-us-gov" => &["us-gov-west-1", "us-gov-east-1"],

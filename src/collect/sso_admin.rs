@@ -36,32 +36,44 @@ pub async fn list_instances(
         if scope == Scope::AllRegions {
             request = request.region_scope(RegionScope::AllRegions);
         }
-        let page = calls
-            .run(&session.account_id, Service::SsoAdmin, "ListInstances", || {
-                request.clone().send()
-            })
-            .await?;
+        let send = || request.clone().send();
+        let page = match scope {
+            Scope::AllRegions => {
+                calls
+                    .run(&session.account_id, Service::SsoAdmin, "ListInstances", send)
+                    .await?
+            }
+            // A Region of a scan may be one the account has not enabled: known at once.
+            Scope::ThisRegion => {
+                calls
+                    .run_probe(&session.account_id, Service::SsoAdmin, "ListInstances", send)
+                    .await?
+            }
+        };
         let instances = page
             .instances()
             .iter()
             .filter_map(|meta| {
-                let (arn, store) = (meta.instance_arn()?, meta.identity_store_id()?);
+                // An instance being created (or whose creation failed) has no store yet:
+                // it is still listed, with its status.
+                let (arn, store) = (meta.instance_arn()?, meta.identity_store_id().unwrap_or(""));
                 let owner = meta
                     .owner_account_id()
                     .map(AccountId::from)
                     .unwrap_or_else(|| session.account_id.clone());
+                let primary = meta.primary_region().or_else(|| {
+                    meta.regions()
+                        .iter()
+                        .find(|r| r.is_primary_region())
+                        .and_then(|r| r.region_name())
+                });
+                // Listed across Regions, the instance's Region is the primary one it
+                // names; if it names none, the Region is left unknown (empty) rather than
+                // taken for the home Region, and the instance is not read. Listed in
+                // one Region, it is served there (its primary Region when it says so).
                 let instance_region = match scope {
-                    Scope::AllRegions => meta
-                        .primary_region()
-                        .or_else(|| {
-                            meta.regions()
-                                .iter()
-                                .find(|r| r.is_primary_region())
-                                .and_then(|r| r.region_name())
-                        })
-                        .unwrap_or(region)
-                        .to_owned(),
-                    Scope::ThisRegion => region.to_owned(),
+                    Scope::AllRegions => primary.unwrap_or("").to_owned(),
+                    Scope::ThisRegion => primary.unwrap_or(region).to_owned(),
                 };
                 Some(Instance {
                     arn: InstanceArn::from(arn),

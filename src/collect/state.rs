@@ -222,6 +222,22 @@ impl State {
                 .inventory
                 .instances
                 .insert(instance.arn.clone(), instance.clone());
+            if !instance.is_readable() {
+                if instance.status == "ACTIVE" && instance.region.is_empty() {
+                    self.error(AccountError {
+                        account_id: account_id.clone(),
+                        region: String::new(),
+                        stage: Stage::ListInstances,
+                        code: ErrorCode::RegionUnknown,
+                        resource: instance.arn.to_string(),
+                        message: format!(
+                            "{}: ListInstances did not name the instance's primary Region; its store and applications were not read (set REGIONS to the Region it lives in to read it)",
+                            instance.arn
+                        ),
+                    });
+                }
+                continue;
+            }
             match self.reader_for(&instance, &session) {
                 Some(reader) => self.queue_instance(instance, reader),
                 None => {

@@ -80,3 +80,36 @@ async fn a_store_whose_users_are_refused_is_counted_failed_but_keeps_its_groups(
         assignments.rows
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_being_deleted_is_listed_with_its_status_and_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(crate::emulator::root().join("tests/emulator/scenarios/blog.json")).unwrap();
+    let mut scenario: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for instance in scenario["instances"].as_array_mut().unwrap() {
+        if instance["identity_store_id"] == "d-111111111111" {
+            instance["status"] = json!("DELETE_IN_PROGRESS");
+        }
+    }
+    let path = dir.path().join("blog-deleting.json");
+    std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
+    let emu = Emulator::start(path.to_str().unwrap());
+    let out_dir = dir.path().join("out");
+    let out = run(&emu, &["--no-upload", "--out-dir", out_dir.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "run failed: {}", out.stderr);
+    // Listed, with its status; not an error; its store and applications not read.
+    let instances = Csv::read(&out_dir.join("idc_instances.csv"));
+    let row = instances
+        .rows
+        .iter()
+        .find(|r| r[1] == "d-111111111111")
+        .expect("the instance is listed");
+    assert_eq!(row[7], "DELETE_IN_PROGRESS");
+    assert_eq!(out.summary["account_errors"], json!([]));
+    assert_eq!(out.summary["complete"], true);
+    assert_eq!(out.summary["counts"]["identity_stores"], 2);
+    let duplicates = Csv::read(&out_dir.join("duplicated_users.csv"));
+    assert!(duplicates.rows.iter().all(|r| !r[1].contains("d-111111111111")));
+    let applications = Csv::read(&out_dir.join("application_assignments.csv"));
+    assert!(applications.rows.iter().all(|r| r[1] != "d-111111111111"));
+}

@@ -43,3 +43,76 @@ async fn the_region_scan_finds_what_all_regions_finds_and_a_list_narrows_it() {
     );
     assert_eq!(eu_rows[0][3], "ORGANIZATION");
 }
+
+/// The blog organization, with 111122225555's account instance moved to the opt-in
+/// Region ap-southeast-3, which only that account has enabled.
+fn blog_with_an_opt_in_region(dir: &std::path::Path) -> Emulator {
+    let text = std::fs::read_to_string(crate::emulator::root().join("tests/emulator/scenarios/blog.json")).unwrap();
+    let mut scenario: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for account in scenario["accounts"].as_array_mut().unwrap() {
+        if account["id"] == "111122225555" {
+            account["enabled_regions"] = json!(["ap-southeast-3"]);
+        }
+    }
+    for instance in scenario["instances"].as_array_mut().unwrap() {
+        if instance["owner"] == "111122225555" {
+            instance["region"] = json!("ap-southeast-3");
+        }
+    }
+    let path = dir.join("blog-opt-in.json");
+    std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
+    Emulator::start(path.to_str().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn opt_in_regions_are_known_at_their_first_answer_and_skipped_in_a_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = blog_with_an_opt_in_region(dir.path());
+    emu.set_faults(json!({"faults": [], "region_scope_supported": false}));
+    emu.reset_stats();
+    let (scanned, summary) = instances(&emu, &[]);
+    // The instance in the opt-in Region is found (its owner enabled it), and the Regions
+    // the other accounts have not enabled are no errors at all.
+    assert!(
+        scanned
+            .rows
+            .iter()
+            .any(|r| r[0] == "111122225555" && r[5] == "ap-southeast-3"),
+        "{:?}",
+        scanned.rows
+    );
+    assert_eq!(summary["account_errors"], json!([]), "{summary}");
+    assert_eq!(summary["complete"], true);
+    // Each Region of each scan is asked once: a Region that is not enabled answers at
+    // once and is not retried.
+    let stats = emu.stats();
+    let calls = stats["by_operation"]["sso-admin:ListInstances"].as_u64().unwrap();
+    let regions = 32;
+    assert_eq!(
+        calls,
+        4 * (1 + regions),
+        "one refused ALL_REGIONS call and one per Region, per account"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn named_regions_not_enabled_are_recorded_once_per_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = blog_with_an_opt_in_region(dir.path());
+    let (listed, summary) = instances(&emu, &[("REGIONS", "us-east-1,ap-southeast-3,me-south-1")]);
+    assert!(listed.rows.iter().any(|r| r[5] == "ap-southeast-3"));
+    let rows: Vec<&serde_json::Value> = summary["account_errors"].as_array().unwrap().iter().collect();
+    // One row per account that has not enabled them: not a SERVICE_ERROR per Region.
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    for row in &rows {
+        assert_eq!(row["error_code"], "REGION_NOT_ENABLED");
+    }
+    let for_5555 = rows.iter().find(|r| r["account_id"] == "111122225555").unwrap();
+    assert_eq!(for_5555["region"], "me-south-1");
+    let for_4444 = rows.iter().find(|r| r["account_id"] == "111122224444").unwrap();
+    assert_eq!(for_4444["region"], "ap-southeast-3,me-south-1");
+    // Not failures: every account audited, the run complete.
+    assert_eq!(summary["counts"]["accounts_failed"], 0);
+    assert_eq!(summary["counts"]["accounts_audited"], 4);
+    assert_eq!(summary["complete"], true);
+}

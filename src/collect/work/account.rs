@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::config::RegionSelection;
-use crate::model::{Account, AccountError, AccountId, Instance, Stage};
+use crate::model::{Account, AccountError, AccountId, ErrorCode, Instance, Stage};
 
-use super::super::call::Service;
+use super::super::call::{CallError, Service};
 use super::super::clients::AccountSession;
 use super::super::sso_admin::{self, Scope};
 use super::super::state::{Context, State};
@@ -107,33 +107,133 @@ pub(crate) async fn list_account_instances(
         RegionSelection::List(list) => list.clone(),
     };
     let fallback = matches!(context.plan.regions, RegionSelection::All);
-    let mut instances = Vec::new();
-    let mut errors = Vec::new();
-    let mut any_ok = false;
+    let mut answers = Vec::with_capacity(regions.len());
     for region in &regions {
         let client = context.clients.sso_admin(session, region);
-        match sso_admin::list_instances(&client, &context.calls, session, region, Scope::ThisRegion, management).await {
+        let answer =
+            sso_admin::list_instances(&client, &context.calls, session, region, Scope::ThisRegion, management).await;
+        answers.push((region.clone(), answer));
+    }
+    fold_region_answers(&session.account_id, fallback, answers)
+}
+
+/// Folds the answers of a per-Region scan into the account's instances and error rows.
+/// Regions the account has not enabled (opt-in Regions) answer as such at once: in a
+/// scan of every Region they are expected and say nothing; named explicitly (`REGIONS`
+/// or the event) they are recorded once per account, as not enabled, not as a failure.
+/// An account no Region answered is an error row, never "sees no instance".
+fn fold_region_answers(
+    account: &AccountId,
+    fallback: bool,
+    answers: Vec<(String, Result<Vec<Instance>, CallError>)>,
+) -> (Result<Vec<Instance>, AccountError>, Vec<AccountError>) {
+    let mut instances = Vec::new();
+    let mut errors = Vec::new();
+    let mut not_enabled = Vec::new();
+    let mut answered = false;
+    for (region, answer) in answers {
+        match answer {
             Ok(found) => {
-                any_ok = true;
+                answered = true;
                 instances.extend(found);
             }
-            // In a scan of every Region, Regions the account has not enabled answer
-            // with an authentication error: they cannot hold an instance.
-            Err(err) if fallback && regions::region_not_enabled(&err) => {}
-            Err(err) => errors.push(error_row(
-                &session.account_id,
-                region,
-                Stage::ListInstances,
-                String::new(),
-                &err,
-            )),
+            Err(err) if regions::region_not_enabled(&err) => not_enabled.push(region),
+            Err(err) => errors.push(error_row(account, &region, Stage::ListInstances, String::new(), &err)),
         }
     }
-    if !any_ok && !errors.is_empty() {
-        let first = errors.remove(0);
-        return (Err(first), errors);
+    if !answered {
+        if !errors.is_empty() {
+            let first = errors.remove(0);
+            return (Err(first), errors);
+        }
+        if fallback {
+            let row = AccountError {
+                account_id: account.clone(),
+                region: String::new(),
+                stage: Stage::ListInstances,
+                code: ErrorCode::AccessDenied,
+                resource: String::new(),
+                message: format!(
+                    "no Region answered ListInstances: every Region refused the account's credentials as not enabled ({})",
+                    not_enabled.join(", ")
+                ),
+            };
+            return (Err(row), errors);
+        }
+    }
+    if !fallback && !not_enabled.is_empty() {
+        errors.push(AccountError {
+            account_id: account.clone(),
+            region: not_enabled.join(","),
+            stage: Stage::ListInstances,
+            code: ErrorCode::RegionNotEnabled,
+            resource: String::new(),
+            message: format!(
+                "not enabled in this account (opt-in Regions), so they hold none of its instances: {}",
+                not_enabled.join(", ")
+            ),
+        });
     }
     let mut seen = BTreeSet::new();
     instances.retain(|i| seen.insert(i.arn.clone()));
     (Ok(instances), errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::call::FailureKind;
+
+    fn refused(code: &str) -> Result<Vec<Instance>, CallError> {
+        Err(CallError {
+            service: "sso-admin",
+            operation: "ListInstances",
+            kind: FailureKind::Rejected,
+            code: code.into(),
+            message: "no".into(),
+            attempts: 1,
+        })
+    }
+
+    fn account() -> AccountId {
+        AccountId::from("111122223333")
+    }
+
+    #[test]
+    fn a_scan_skips_regions_not_enabled_silently() {
+        let answers = vec![
+            ("us-east-1".to_owned(), Ok(vec![])),
+            ("af-south-1".to_owned(), refused("UnrecognizedClientException")),
+        ];
+        let (result, errors) = fold_region_answers(&account(), true, answers);
+        assert_eq!(result, Ok(vec![]));
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn a_scan_no_region_answered_is_an_error_not_no_instance() {
+        let answers = vec![
+            ("af-south-1".to_owned(), refused("UnrecognizedClientException")),
+            ("me-south-1".to_owned(), refused("UnrecognizedClientException")),
+        ];
+        let (result, _) = fold_region_answers(&account(), true, answers);
+        let row = result.unwrap_err();
+        assert!(row.message.contains("af-south-1, me-south-1"), "{}", row.message);
+        assert!(row.code.is_read_failure());
+    }
+
+    #[test]
+    fn named_regions_not_enabled_are_one_row_per_account_not_failures() {
+        let answers = vec![
+            ("us-east-1".to_owned(), Ok(vec![])),
+            ("af-south-1".to_owned(), refused("UnrecognizedClientException")),
+            ("me-south-1".to_owned(), refused("UnrecognizedClientException")),
+        ];
+        let (result, errors) = fold_region_answers(&account(), false, answers);
+        assert_eq!(result, Ok(vec![]));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].code, ErrorCode::RegionNotEnabled);
+        assert_eq!(errors[0].region, "af-south-1,me-south-1");
+        assert!(!errors[0].code.is_read_failure());
+    }
 }

@@ -230,6 +230,11 @@ class Gateway:
         """The answer to an admitted request (faults first); it is not counted answered
         until `finish`."""
         control = self.control
+        # A Region the calling account has not enabled refuses its credentials at once,
+        # as AWS does (before any throttling or fault).
+        if p.service in ("sso-admin", "identitystore") and not self.world.region_enabled(p.account, p.region):
+            return errors.json_error("UnrecognizedClientException", 400,
+                                     "The security token included in the request is invalid.")
         fault = control.error_fault(p.service, p.operation, p.account, p.members)
         if fault:
             return errors.fault_response(p.service, fault.kind, head=p.head, retry_after=fault.retry_after_seconds)

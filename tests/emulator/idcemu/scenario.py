@@ -15,6 +15,8 @@ import os
 import re
 from typing import Any
 
+from .regions import OPT_IN_REGIONS
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIO_DIR = os.path.join(os.path.dirname(HERE), "scenarios")
 
@@ -142,6 +144,10 @@ def check(s: dict[str, Any]) -> dict[str, Any]:
         i.setdefault("name", "")
         i.setdefault("status", "ACTIVE")
         i.setdefault("additional_regions", [])
+        for region in [i["region"], *i["additional_regions"]]:
+            if region in OPT_IN_REGIONS and region not in accounts[owner].get("enabled_regions", []):
+                fail(f"instance of {owner} in {region}: an opt-in Region its owner has not enabled "
+                     f"(list it in the account's enabled_regions)")
         if i.get("instance_id") and not re.fullmatch(r"ssoins-[0-9a-z]{16}", i["instance_id"]):
             fail(f"instance_id {i['instance_id']} must look like ssoins- and 16 hex digits")
         if owner == mgmt:

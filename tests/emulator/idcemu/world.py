@@ -26,6 +26,7 @@ from moto.organizations.models import FakeAccount, organizations_backends
 from . import ids as ids_mod
 from .ids import (PARTITION, _hex, instance_arn, permission_set_arn, permission_set_id,  # noqa: F401
                   principal_id)
+from .regions import OPT_IN_REGIONS
 
 EPOCH = dt.datetime(2023, 11, 15)  # naive UTC, as moto keeps its timestamps
 EPOCH_SECONDS = (EPOCH - dt.datetime(1970, 1, 1)).total_seconds()
@@ -57,6 +58,8 @@ def store_arn(owner: str, store_id: str) -> str:
 
 
 @dataclass
+
+
 class Instance:
     instance_id: str
     owner: str
@@ -218,6 +221,14 @@ class World:
             if own is not None and own.group(1) in self.accounts:
                 return own.group(1)
         return self.management
+
+    def region_enabled(self, account: str, region: str) -> bool:
+        """Whether `account` may call `region`: every Region enabled by default, and the
+        opt-in Regions the scenario's `enabled_regions` lists for the account."""
+        if region not in OPT_IN_REGIONS:
+            return True
+        info = self.accounts.get(account) or {}
+        return region in info.get("enabled_regions", [])
 
     def role_check(self, role_arn: str) -> str | None:
         """Why AssumeRole into `role_arn` fails, or None when it succeeds."""
