@@ -248,7 +248,7 @@ def test_function_may_use_only_the_reports_key_and_only_through_s3(template):
     assert policy["Type"] == "AWS::IAM::RolePolicy" and "Condition" not in policy
     assert policy["Properties"]["RoleName"] == {"Ref": "AuditFunctionRole"}
     (put, conditional) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert put["Action"] == "s3:PutObject"
+    assert put["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]
     condition, st, no = conditional["Fn::If"]
     assert (condition, no) == ("HasReportsKey", {"Ref": "AWS::NoValue"})
     assert (st["Effect"], sorted(st["Action"])) == ("Allow", ["kms:Decrypt", "kms:GenerateDataKey"])
