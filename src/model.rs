@@ -80,14 +80,6 @@ pub struct Account {
     pub state: String,
 }
 
-impl Instance {
-    /// Only an ACTIVE instance with a store and a known Region is read further; one
-    /// being created or deleted is listed with its status, and that is all.
-    pub fn is_readable(&self) -> bool {
-        self.status == "ACTIVE" && !self.identity_store_id.as_str().is_empty() && !self.region.is_empty()
-    }
-}
-
 impl Account {
     /// Only active accounts are audited.
     pub fn is_active(&self) -> bool {
@@ -121,10 +113,13 @@ pub struct Instance {
     pub identity_store_id: IdentityStoreId,
     pub owner_account_id: AccountId,
     pub instance_type: InstanceType,
-    /// The Region the instance lives in (its primary Region).
+    /// The Region the instance lives in (its primary Region); empty while unknown.
     pub region: String,
     pub name: String,
     pub status: String,
+    /// The Regions a per-Region scan found it in, when the listing did not say which is
+    /// its primary one (`region` is then empty until its reader asks ListRegions).
+    pub replicas: Vec<String>,
 }
 
 /// Whether a user may sign in, as the identity store says (`UserStatus`).

@@ -192,6 +192,7 @@ mod tests {
                 region: "us-east-1".into(),
                 name: String::new(),
                 status: "ACTIVE".into(),
+                replicas: Vec::new(),
             },
         );
         let user = |id: &str, name: &str, status| User {

@@ -188,6 +188,7 @@ mod tests {
             region: "us-east-1".into(),
             name: "org".into(),
             status: "ACTIVE".into(),
+            replicas: Vec::new(),
         };
         let user = |id: &str, name: &str| User {
             user_id: UserId::from(id),

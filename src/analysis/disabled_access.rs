@@ -124,6 +124,7 @@ mod tests {
                 region: "us-east-1".into(),
                 name: String::new(),
                 status: "ACTIVE".into(),
+                replicas: Vec::new(),
             },
         );
         let mut contents = StoreContents {

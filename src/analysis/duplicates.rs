@@ -139,6 +139,7 @@ mod tests {
             region: "us-east-1".into(),
             name: String::new(),
             status: "ACTIVE".into(),
+            replicas: Vec::new(),
         }
     }
 

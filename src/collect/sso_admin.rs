@@ -67,13 +67,14 @@ pub async fn list_instances(
                         .find(|r| r.is_primary_region())
                         .and_then(|r| r.region_name())
                 });
-                // Listed across Regions, the instance's Region is the primary one it
-                // names; if it names none, the Region is left unknown (empty) rather than
-                // taken for the home Region, and the instance is not read. Listed in
-                // one Region, it is served there (its primary Region when it says so).
-                let instance_region = match scope {
-                    Scope::AllRegions => primary.unwrap_or("").to_owned(),
-                    Scope::ThisRegion => primary.unwrap_or(region).to_owned(),
+                // The instance's Region is the primary one the listing names; if it
+                // names none, the Region is left unknown (empty) rather than taken for
+                // the home Region or the Region scanned (a per-Region scan finds an
+                // instance in each of its Regions): the scan records where it was found.
+                let instance_region = primary.unwrap_or("").to_owned();
+                let replicas = match (scope, primary) {
+                    (Scope::ThisRegion, None) => vec![region.to_owned()],
+                    _ => Vec::new(),
                 };
                 Some(Instance {
                     arn: InstanceArn::from(arn),
@@ -87,6 +88,7 @@ pub async fn list_instances(
                     region: instance_region,
                     name: meta.name().unwrap_or("").to_owned(),
                     status: meta.status().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                    replicas,
                 })
             })
             .collect();
@@ -173,6 +175,37 @@ pub async fn list_application_assignments(
         Ok((assignments, page.next_token().map(str::to_owned)))
     })
     .await
+}
+
+/// The primary Region of an instance (`ListRegions`, asked in one of its Regions by
+/// whoever administers it); `None` if no Region is marked primary.
+pub async fn primary_region(
+    client: &aws_sdk_ssoadmin::Client,
+    calls: &Calls,
+    session: &AccountSession,
+    instance: &InstanceArn,
+) -> Result<Option<String>, CallError> {
+    let regions = all_pages(Service::SsoAdmin, "ListRegions", |token| async move {
+        let request = client
+            .list_regions()
+            .instance_arn(instance.as_str())
+            .max_results(100)
+            .set_next_token(token);
+        let page = calls
+            .run(&session.account_id, Service::SsoAdmin, "ListRegions", || {
+                request.clone().send()
+            })
+            .await?;
+        let regions = page
+            .regions()
+            .iter()
+            .filter(|r| r.is_primary_region())
+            .filter_map(|r| r.region_name().map(str::to_owned))
+            .collect();
+        Ok((regions, page.next_token().map(str::to_owned)))
+    })
+    .await?;
+    Ok(regions.into_iter().next())
 }
 
 /// The ARNs of every permission set of an instance, every page.

@@ -222,20 +222,22 @@ impl State {
                 .inventory
                 .instances
                 .insert(instance.arn.clone(), instance.clone());
-            if !instance.is_readable() {
-                if instance.status == "ACTIVE" && instance.region.is_empty() {
-                    self.error(AccountError {
-                        account_id: account_id.clone(),
-                        region: String::new(),
-                        stage: Stage::ListInstances,
-                        code: ErrorCode::RegionUnknown,
-                        resource: instance.arn.to_string(),
-                        message: format!(
-                            "{}: ListInstances did not name the instance's primary Region; its store and applications were not read (set REGIONS to the Region it lives in to read it)",
-                            instance.arn
-                        ),
-                    });
-                }
+            // Listed only: being created or deleted (no error), or in an unknown Region.
+            if instance.status != "ACTIVE" || instance.identity_store_id.as_str().is_empty() {
+                continue;
+            }
+            if instance.region.is_empty() && instance.replicas.is_empty() {
+                self.error(AccountError {
+                    account_id: account_id.clone(),
+                    region: String::new(),
+                    stage: Stage::ListInstances,
+                    code: ErrorCode::RegionUnknown,
+                    resource: instance.arn.to_string(),
+                    message: format!(
+                        "{}: ListInstances did not name the instance's primary Region; its store and applications were not read (set REGIONS to the Region it lives in to read it)",
+                        instance.arn
+                    ),
+                });
                 continue;
             }
             match self.reader_for(&instance, &session) {
@@ -283,6 +285,9 @@ impl State {
     }
 
     fn queue_instance(&mut self, instance: Instance, session: AccountSession) {
+        if instance.region.is_empty() {
+            return self.queue(work::instance_region::ResolveRegion { instance, session });
+        }
         self.queue(work::users::ReadUsers {
             instance: instance.clone(),
             session: session.clone(),
@@ -359,6 +364,15 @@ impl State {
             return self.org_applications_fallback(&why);
         }
         self.error(row);
+    }
+
+    /// An instance's primary Region is known: record it, and read the instance there.
+    pub fn region_resolved(&mut self, instance: Instance, session: AccountSession) {
+        self.collected
+            .inventory
+            .instances
+            .insert(instance.arn.clone(), instance.clone());
+        self.queue_instance(instance, session);
     }
 
     /// Queues the read of a group's members unless it is read or queued already.

@@ -280,6 +280,7 @@ mod tests {
             region: "eu-west-1".into(),
             name: "sandbox, \"dev\"".into(),
             status: "ACTIVE".into(),
+            replicas: Vec::new(),
         }
     }
 

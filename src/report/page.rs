@@ -669,6 +669,7 @@ mod tests {
             region: "eu-west-1".into(),
             name: name.into(),
             status: "ACTIVE".into(),
+            replicas: Vec::new(),
         }
     }
 

@@ -55,3 +55,20 @@ def test_an_instance_in_a_region_its_owner_has_not_enabled_is_refused():
     s["accounts"][1]["enabled_regions"] = []
     with pytest.raises(ScenarioError, match="opt-in Region"):
         check(s)
+
+
+def test_list_regions_marks_the_primary_for_the_owner_only(server_factory, tmp_path):
+    s = scenario()
+    s["instances"][1]["additional_regions"] = ["us-east-1"]
+    path = tmp_path / "replicated.json"
+    path.write_text(json.dumps(s))
+    emu = server_factory(str(path))
+    owner = emu.as_account(OPTED, "sso-admin", region="us-east-1")
+    arn = next(i["InstanceArn"] for i in owner.list_instances()["Instances"] if i["IdentityStoreId"] == "d-2222222222")
+    # Listed in one Region without RegionScope: no primary Region is named.
+    assert "PrimaryRegion" not in owner.list_instances()["Instances"][0]
+    regions = owner.list_regions(InstanceArn=arn)["Regions"]
+    assert {(r["RegionName"], r["IsPrimaryRegion"]) for r in regions} == {("ap-southeast-3", True), ("us-east-1", False)}
+    with pytest.raises(ClientError) as exc:
+        emu.as_account(PLAIN, "sso-admin", region="us-east-1").list_regions(InstanceArn=arn)
+    assert error_code(exc.value) == "AccessDeniedException"

@@ -116,3 +116,31 @@ async fn named_regions_not_enabled_are_recorded_once_per_account() {
     assert_eq!(summary["counts"]["accounts_audited"], 4);
     assert_eq!(summary["complete"], true);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scan_keeps_an_instances_primary_region_not_the_first_replica_scanned() {
+    // 111122221111's account instance lives in us-east-2 and is replicated to us-east-1,
+    // which a scan reaches first; ListInstances without RegionScope names no primary.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(crate::emulator::root().join("tests/emulator/scenarios/blog.json")).unwrap();
+    let mut scenario: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for instance in scenario["instances"].as_array_mut().unwrap() {
+        if instance["owner"] == "111122221111" {
+            instance["region"] = json!("us-east-2");
+            instance["additional_regions"] = json!(["us-east-1"]);
+        }
+    }
+    let path = dir.path().join("blog-replicated.json");
+    std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
+    let emu = Emulator::start(path.to_str().unwrap());
+    let (all, _) = instances(&emu, &[]);
+    emu.set_faults(json!({"faults": [], "region_scope_supported": false}));
+    let (scanned, summary) = instances(&emu, &[]);
+    let region_of = |csv: &Csv| -> String { csv.rows.iter().find(|r| r[1] == "d-111111111111").unwrap()[5].clone() };
+    assert_eq!(region_of(&all), "us-east-2");
+    assert_eq!(region_of(&scanned), "us-east-2");
+    assert_eq!(scanned.rows, all.rows);
+    assert_eq!(summary["account_errors"], json!([]), "{summary}");
+    // Its store is still read: the blog's duplicates are all found.
+    assert_eq!(summary["counts"]["duplicated_users"], 3);
+}

@@ -1,11 +1,11 @@
 //! An account: AssumeRole (its own credentials for the current account), then the
 //! Identity Center instances it can see, in every Region or those configured.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::config::RegionSelection;
-use crate::model::{Account, AccountError, AccountId, ErrorCode, Instance, Stage};
+use crate::model::{Account, AccountError, AccountId, ErrorCode, Instance, InstanceArn, Stage};
 
 use super::super::call::{CallError, Service};
 use super::super::clients::AccountSession;
@@ -174,9 +174,30 @@ fn fold_region_answers(
             ),
         });
     }
-    let mut seen = BTreeSet::new();
-    instances.retain(|i| seen.insert(i.arn.clone()));
-    (Ok(instances), errors)
+    (Ok(merge_replicas(instances, fallback)), errors)
+}
+
+/// One instance per ARN, with every Region the scan found it in when the listing did
+/// not name its primary Region. A scan of every Region that found it in one Region only
+/// has found its primary Region; otherwise its reader asks (`ListRegions`).
+fn merge_replicas(instances: Vec<Instance>, every_region: bool) -> Vec<Instance> {
+    let mut merged: Vec<Instance> = Vec::new();
+    let mut at: BTreeMap<InstanceArn, usize> = BTreeMap::new();
+    for instance in instances {
+        match at.get(&instance.arn) {
+            Some(&i) => merged[i].replicas.extend(instance.replicas),
+            None => {
+                at.insert(instance.arn.clone(), merged.len());
+                merged.push(instance);
+            }
+        }
+    }
+    for instance in &mut merged {
+        if every_region && instance.region.is_empty() && instance.replicas.len() == 1 {
+            instance.region = instance.replicas.remove(0);
+        }
+    }
+    merged
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod account_assignments;
 pub mod application_assignments;
 pub mod applications;
 pub mod groups;
+pub mod instance_region;
 pub mod members;
 pub mod permission_set;
 pub mod permission_sets;

@@ -304,7 +304,23 @@ def install(world: World, control: Any) -> None:
                 return json_ok(pr)
         raise not_found(f"Application provider {arn} not found")
 
-    for fn in (list_instances, describe_instance, create_instance, delete_instance, update_instance,
+    @paging.paged_handler(_bad_page)
+    def list_regions(self: direct.Call) -> Any:
+        """The instance's enabled Regions, the primary one marked (botocore's ListRegions):
+        its owner (and, for the organization instance, the delegated admin) may ask, in
+        any Region the instance is served in."""
+        p = params(self)
+        inst = managed_instance(self, require(p, "InstanceArn"))
+        regions = [{"RegionName": r, "Status": "ACTIVE", "AddedDate": inst.created, "IsPrimaryRegion": r == inst.region}
+                   for r in inst.regions()]
+        items, token = paging.page(regions, p.get("NextToken"), p.get("MaxResults"), maximum=100, default=100,
+                                   cap=100, scope=("ListRegions", inst.arn))
+        out: dict[str, Any] = {"Regions": items}
+        if token:
+            out["NextToken"] = token
+        return json_ok(out)
+
+    for fn in (list_instances, list_regions, describe_instance, create_instance, delete_instance, update_instance,
                create_application, describe_application, delete_application, list_applications,
                create_application_assignment, delete_application_assignment,
                list_application_assignments, list_application_providers,
