@@ -1100,7 +1100,8 @@ def main(argv: list[str] | None = None) -> int:
     mb = size["size"] / 1e6
     say(f"release binary: {mb:.2f} MB, {size['what']}; x86_64 release binary {size['x86'] / 1e6:.2f} MB")
     targets.append(("release binary size" + (" (arm64)" if size["arm64"] else " (x86_64 fallback, not arm64)"),
-                    f"{mb:.2f} MB", f"< {TARGET_BINARY_MB:.0f} MB", mb < TARGET_BINARY_MB))
+                    f"{mb:.2f} MB", f"< {TARGET_BINARY_MB:.0f} MB (arm64)",
+                    (mb < TARGET_BINARY_MB) if size["arm64"] else None))  # the target is the arm64 artefact's
     times = startup_times(args.startup_runs)
     med = statistics.median(times)
     say(f"start-up to the first GET /runtime/invocation/next (x86_64 release binary, Lambda mode, fake runtime "
