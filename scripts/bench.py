@@ -1042,8 +1042,8 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now(dt.timezone.utc)
     say(f"idc-report scale benchmark, {started:%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
         f"{os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GB")
-    say(f"latency injected per call: {args.latency_ms:.0f} ms; MAX_CONCURRENCY {args.concurrency} and 1; "
-        f"work dir {work_dir}")
+    say(f"latency injected per call: {args.latency_ms:.0f} ms (none in (e)); MAX_CONCURRENCY {args.concurrency}, "
+        f"and 1 in (a), (b), (c); work dir {work_dir}")
     build(args.no_build)
     build_client()
     subprocess.run([CLIENT_BIN, "rss", os.path.join(work_dir, "floor.rusage"), "/bin/true"], check=True)
