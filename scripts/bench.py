@@ -56,8 +56,10 @@ PAGE = {"ListAccounts": 20, "ListInstances": 10, "ListUsers": 100, "ListGroups":
         "ListGroupMemberships": 100, "ListApplications": 50, "ListApplicationAssignments": 100,
         "ListPermissionSets": 100, "ListAccountsForProvisionedPermissionSet": 100,
         "ListPermissionSetsProvisionedToAccount": 100, "ListAccountAssignments": 100}
-# Artifacts the audit writes: five CSV reports and the summary, each dated then latest/.
-ARTIFACTS = 6
+# S3: the objects a run wrote are listed under the run's own REPORT_PREFIX afterwards; the
+# fewest calls are one PutObject each (S3 takes up to 5 GB in one), a streaming upload
+# spends more (CreateMultipartUpload, its parts, CompleteMultipartUpload) to hold less.
+S3_WRITES = ("s3:PutObject", "s3:CompleteMultipartUpload")
 # The services whose calls the audit paces (API_RATE_LIMIT, per calling account and service).
 RATE_LIMITED = ("sso-admin", "identitystore")
 # What the emulator enforces in the rate-limited scenario: AWS documents about 20/s for
@@ -241,8 +243,6 @@ def analyse(spec: dict[str, Any], upload: bool = True) -> dict[str, Any]:
         "identitystore:ListGroupMemberships": sum(all_membership_pages.values()),
     }
     calls.update({op: n for op, n in access_calls.items() if n or op == "sso-admin:ListPermissionSets"})
-    if upload:
-        calls["s3:PutObject"] = 2 * ARTIFACTS
 
     # The longest chain of calls that must wait for one another (data dependencies only):
     # - a store's work: its ListUsers pages, its ListGroups pages, and its applications
@@ -292,7 +292,7 @@ def analyse(spec: dict[str, Any], upload: bool = True) -> dict[str, Any]:
         "users": sum(users.values()), "groups": sum(groups.values()),
         "memberships": sum(members.values()), "applications": sum(apps.values()),
         "assignments": assignments, "largest_store_users": max(users.values()),
-        "calls": calls, "total_calls": sum(calls.values()),
+        "calls": calls, "total_calls": sum(calls.values()),  # reads; S3 writes are counted per run
         "chain": chain, "chain_text": chain_text, "implementation_chain": implementation_chain,
         "management": mgmt, "permission_sets": len(ps_names), "pairs": len(pair_assignments),
         "account_assignments": len(spec.get("account_assignments", [])), "rows": rows,
@@ -415,8 +415,9 @@ def run_audit(emu: Emulator, concurrency: int, work_dir: str, label: str,
     """Runs `idc-report run` once (with `--out-dir` when given, besides the upload); wall
     time, peak RSS (wait4), exit status, summary."""
     env = base_env(emu.endpoint)
+    prefix = f"bench/{label}"
     env.update({"MAX_CONCURRENCY": str(concurrency), "reports_bucket": BUCKET,
-                "CurrentAccountId": "111122223333"})
+                "CurrentAccountId": "111122223333", "REPORT_PREFIX": prefix})
     out_path = os.path.join(work_dir, f"{label}.stdout.json")
     err_path = os.path.join(work_dir, f"{label}.stderr.log")
     rss_path = os.path.join(work_dir, f"{label}.rusage")
@@ -451,10 +452,23 @@ def run_audit(emu: Emulator, concurrency: int, work_dir: str, label: str,
             summary = json.loads(fh.read() or b"null")
         except json.JSONDecodeError:
             summary = None
+    stats = emu.admin("stats")  # before listing the objects (that listing is counted too)
     return {"concurrency": concurrency, "wall": wall, "exit": int(code),
             "rss_mb": int(maxrss_kb) / 1024.0, "summary": summary, "stderr": err_path,
             "cpu": float(user_s) + float(system_s), "emulator_cpu": emu_cpu, "load_before": load,
-            "phases": phases(err_path), "retries": retries(err_path), "stats": emu.admin("stats")}
+            "phases": phases(err_path), "retries": retries(err_path), "stats": stats,
+            "objects": list_objects(emu, prefix + "/")}
+
+
+def list_objects(emu: "Emulator", prefix: str) -> list[int]:
+    """Sizes of the objects under `prefix` in the bench bucket."""
+    import boto3  # in the emulator's venv (moto depends on it)
+    s3 = boto3.client("s3", endpoint_url=emu.endpoint, region_name="us-east-1",
+                      aws_access_key_id=MGMT_KEY, aws_secret_access_key="testing")
+    sizes = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+        sizes += [o["Size"] for o in page.get("Contents", [])]
+    return sizes
 
 
 # ----------------------------------------------------------------------------------------
@@ -790,17 +804,23 @@ def report_scenario(res: dict[str, Any], latency_ms: float, concurrency: int,
             f"sets that a pair with assignments names; ListGroupMemberships for the {a['groups_read']} groups "
             f"that application or account assignments name, each once")
     runs = res["runs"]
+    objects = max((len(r["objects"]) for r in runs.values()), default=0)
     ops = sorted(set(a["calls"]) | {op for r in runs.values() for op in r["stats"]["by_operation"]})
     header = f"  {'operation':50} {'minimum':>9}" + "".join(f" {'C=' + str(c):>9}" for c in runs)
-    say("AWS calls by operation (emulator counts; minimum = what the APIs allow for this organization):")
+    say("AWS calls by operation (emulator counts; minimum = what the APIs allow for this organization; "
+        "S3: one PutObject per object written):")
     say(header)
     for op in ops:
-        line = f"  {op:50} {a['calls'].get(op, 0):>9}"
+        minimum = str(a["calls"].get(op, 0)) if not op.startswith("s3:") else "-"
+        line = f"  {op:50} {minimum:>9}"
         for r in runs.values():
             n = r["stats"]["by_operation"].get(op, 0)
             line += f" {n:>9}"
         say(line)
-    say(f"  {'total':50} {a['total_calls']:>9}" + "".join(f" {r['stats']['requests_total']:>9}" for r in runs.values()))
+    say(f"  {'s3 objects written (PutObject, CompleteMultipart)':50} {objects:>9}" + "".join(
+        f" {sum(r['stats']['by_operation'].get(op, 0) for op in S3_WRITES):>9}" for r in runs.values()))
+    say(f"  {'total':50} {a['total_calls'] + objects:>9}" + "".join(f" {r['stats']['requests_total']:>9}"
+                                                                    for r in runs.values()))
     for c, r in runs.items():
         s = r["summary"] or {}
         counts = s.get("counts", {})
@@ -835,9 +855,17 @@ def report_scenario(res: dict[str, Any], latency_ms: float, concurrency: int,
         targets.append((f"{key} C={c}: run complete, counts match the organization",
                         f"exit {r['exit']}, audited {counts.get('accounts_audited')}/{a['audited']}, "
                         f"users {counts.get('users')}/{a['users']}", "all", ok))
-        extra = total - a["total_calls"]
-        targets.append((f"{key} C={c}: AWS calls vs the minimum the APIs allow", f"{total} vs {a['total_calls']}",
-                        "= minimum", extra == 0))
+        s3_calls = sum(n for op, n in st["by_operation"].items() if op.startswith("s3:"))
+        writes = sum(st["by_operation"].get(op, 0) for op in S3_WRITES)
+        reads = total - s3_calls
+        parts = s3_calls - writes - st["by_operation"].get("s3:CreateMultipartUpload", 0)
+        if s3_calls > len(r["objects"]):
+            say(f"  S3: {len(r['objects'])} objects ({sum(r['objects']) / 1e6:.1f} MB) in {s3_calls} calls: "
+                f"{st['by_operation'].get('s3:CreateMultipartUpload', 0)} multipart uploads with {parts} parts "
+                f"(streaming: memory over calls; one PutObject each is the fewest)")
+        targets.append((f"{key} C={c}: AWS calls vs the minimum the APIs allow",
+                        f"{reads} reads vs {a['total_calls']}, {writes} writes vs {len(r['objects'])} objects",
+                        "= minimum", reads == a["total_calls"] and writes == len(r["objects"])))
         targets.append((f"{key} C={c}: peak RSS of the audit", f"{r['rss_mb']:.1f} MB", f"< {rss_target:.0f} MB",
                         r["rss_mb"] < rss_target))
         if c > 1:
