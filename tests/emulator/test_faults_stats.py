@@ -210,6 +210,30 @@ def test_stats_counts(blog):
     assert stats["in_flight"] == 0
 
 
+def test_lane_times(blog):
+    """Per (account, service): first and last arrival, last answer (seconds from the first
+    request since the reset) and throttling answers; a lane's answers after the other's."""
+    blog.set_faults({"faults": [{"service": "sso-admin", "account": MEMBER, "kind": "latency",
+                                 "latency_ms": 300}],
+                     "rate_limit": {"rps": 1, "burst": 1, "services": ["sso-admin"]}})
+    member_sso = blog.as_account(MEMBER, "sso-admin")  # AssumeRole before the reset
+    sso = blog.client("sso-admin")
+    blog.reset_stats()
+    sso.list_instances()
+    with pytest.raises(ClientError):
+        sso.list_instances()  # the bucket (1 token, 1/s) is empty: throttled
+    member_sso.list_instances()
+    lanes = blog.stats()["by_account_service_times"]
+    mgmt, member = lanes["111122223333:sso-admin"], lanes[f"{MEMBER}:sso-admin"]
+    assert mgmt["first_arrival"] == 0.0 and mgmt["throttled"] == 1
+    assert 0 < mgmt["last_arrival"] <= mgmt["last_answer"] < member["first_arrival"]
+    assert member["throttled"] == 0 and member["first_arrival"] == member["last_arrival"]
+    assert member["last_answer"] - member["last_arrival"] >= 0.29  # the latency is inside
+    assert set(lanes) == {"111122223333:sso-admin", f"{MEMBER}:sso-admin"}
+    blog.reset_stats()
+    assert blog.stats()["by_account_service_times"] == {}
+
+
 def test_peak_in_flight_with_concurrency_and_latency(blog):
     blog.set_faults({"faults": [{"service": "sso-admin", "kind": "latency", "latency_ms": 400}]})
     accounts = ["111122223333", MEMBER, "111122221111", "111122225555"]

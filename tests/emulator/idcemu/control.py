@@ -9,7 +9,9 @@ http500 (answered in the service's own error shape) or latency (sleep before han
 `retry_after_seconds` sets the `RetryAfterSeconds` that Identity Store's throttle and
 http500 answers carry (1 when not given).
 The rate limit is a token bucket per (calling account, service): `rps` tokens a second,
-`burst` at most; an empty bucket answers the service's throttling error.
+`burst` at most; an empty bucket answers the service's throttling error. The statistics
+count requests by operation, account and (account, service), and time each (account,
+service) lane: first and last arrival, last answer, throttling answers.
 """
 
 from __future__ import annotations
@@ -183,6 +185,7 @@ class Control:
                     self.faults_injected[f.kind] += 1
                     if f.kind == "throttle":
                         self.throttled += 1
+                        self._lane_throttled(account, service)
                     return f
         return None
 
@@ -192,7 +195,13 @@ class Control:
                 return False
             self.throttled += 1
             self.rate_limited_total += 1
+            self._lane_throttled(account, service)
             return True
+
+    def _lane_throttled(self, account: str, service: str) -> None:
+        lane = self.lane_times.get(f"{account}:{service}")
+        if lane is not None:
+            lane[3] += 1
 
     # ---- statistics -------------------------------------------------------------------
     def reset_stats(self) -> None:
@@ -201,6 +210,9 @@ class Control:
             self.by_operation: dict[str, int] = {}
             self.by_account: dict[str, int] = {}
             self.by_account_service: dict[str, int] = {}
+            # Per "account:service": [first arrival, last arrival, last answer, throttled]
+            # (monotonic; answers as reported by `end`), for when each lane was busy.
+            self.lane_times: dict[str, list[Any]] = {}
             self.by_status: dict[str, int] = {}
             self.throttled = 0
             self.rate_limited_total = 0
@@ -235,16 +247,25 @@ class Control:
             self.by_account[account] = self.by_account.get(account, 0) + 1
             key = f"{account}:{service}"
             self.by_account_service[key] = self.by_account_service.get(key, 0) + 1
+            lane = self.lane_times.get(key)
+            if lane is None:
+                self.lane_times[key] = [now, now, None, 0]
+            else:
+                lane[1] = now
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             self.accounts_in_flight[account] = self.accounts_in_flight.get(account, 0) + 1
             self.peak_accounts_in_flight = max(self.peak_accounts_in_flight, len(self.accounts_in_flight))
         return now
 
-    def end(self, account: str, status: int, started: float) -> None:
+    def end(self, account: str, status: int, started: float, service: str | None = None) -> None:
+        """Counts a request answered; with `service`, also its lane's last answer."""
         now = time.monotonic()
         with self.lock:
             self._advance(now)
+            lane = self.lane_times.get(f"{account}:{service}") if service is not None else None
+            if lane is not None and started >= lane[0]:  # not one admitted before a reset
+                lane[2] = now
             self.request_seconds += now - started
             self.last_end = now
             self.in_flight -= 1
@@ -274,4 +295,19 @@ class Control:
                 "in_flight_seconds": round(self.in_flight_seconds, 4),
                 "active_seconds": round((self.last_end or 0.0) - (self.first_begin or 0.0), 4)
                 if self.first_begin is not None and self.last_end is not None else 0.0,
+                "by_account_service_times": self._lane_times_json(),
             }
+
+    def _lane_times_json(self) -> dict[str, dict[str, Any]]:
+        """Per "account:service": seconds from the first request counted (since the last
+        reset) to the lane's first arrival, last arrival and last answer (None while none
+        is answered), and its throttling answers."""
+        t0 = self.first_begin
+        if t0 is None:
+            return {}
+
+        def rel(t: float | None) -> float | None:
+            return None if t is None else round(t - t0, 4)
+
+        return {key: {"first_arrival": rel(v[0]), "last_arrival": rel(v[1]), "last_answer": rel(v[2]),
+                      "throttled": v[3]} for key, v in self.lane_times.items()}

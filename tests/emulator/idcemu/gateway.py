@@ -254,11 +254,11 @@ class Gateway:
 
     def finish(self, p: Pending, status: int) -> None:
         """Counts an admitted request answered (its answer is about to be sent)."""
-        self.control.end(p.account, status, p.started)
+        self.control.end(p.account, status, p.started, p.service)
 
     def abandon(self, p: Pending) -> None:
         """The request was dropped while held (client gone, server stopping)."""
-        self.control.end(p.account, 499, p.started)
+        self.control.end(p.account, 499, p.started, p.service)
 
     def call_moto(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         captured: dict[str, Any] = {}
