@@ -12,13 +12,13 @@ use time::macros::format_description;
 use tokio::time::Instant;
 
 use crate::analysis;
+use crate::analysis::changes::{DiffError, Side};
 use crate::analysis::{DuplicateRow, InstanceRow};
 use crate::collect::{self, CallError, Calls, Clients, CollectError, OrganizationReads, Plan, RetryPolicy};
 use crate::config::{Config, RegionSelection};
 use crate::event::RunRequest;
 use crate::model::Inventory;
 use crate::report::{self, ErrorEntry, RunSummary};
-use crate::analysis::changes::{DiffError, Side};
 use crate::report::{ChangeCounts, ChangeHeadline, ChangesScope};
 use crate::sink::local::{self, LocalWriteError};
 use crate::sink::previous::{self, PreviousRun};
@@ -451,7 +451,11 @@ fn write_changes(
         phase = "changes",
         baseline = changes.baseline,
         previous_run = changes.scope.previous_run_id.as_deref().unwrap_or(""),
-        rows = changes.counts.values().map(|c| c.added + c.removed + c.changed).sum::<usize>(),
+        rows = changes
+            .counts
+            .values()
+            .map(|c| c.added + c.removed + c.changed)
+            .sum::<usize>(),
         "changes since the previous run"
     );
     Ok((artifact, changes))

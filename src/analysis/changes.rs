@@ -57,7 +57,13 @@ pub fn key_columns(report: &str) -> Option<&'static [&'static str]> {
         "idc_instances" => Some(&["AccountId", "InstanceArn"]),
         "duplicated_users" => Some(&["User_email"]),
         "application_assignments" => Some(&["ApplicationArn", "PrincipalType", "PrincipalId", "UserId"]),
-        "account_assignments" => Some(&["AccountId", "PermissionSetArn", "PrincipalType", "PrincipalId", "UserId"]),
+        "account_assignments" => Some(&[
+            "AccountId",
+            "PermissionSetArn",
+            "PrincipalType",
+            "PrincipalId",
+            "UserId",
+        ]),
         _ => None,
     }
 }
@@ -133,7 +139,8 @@ impl Scope {
     /// accounts not in the organization) are no failure: their rows are compared.
     pub fn add_errors<'a>(&mut self, side: Side, errors: impl IntoIterator<Item = &'a ScopeError>) {
         for e in errors {
-            if e.account_id.is_empty() || matches!(e.error_code.as_str(), "ACCOUNT_NOT_ACTIVE" | "NOT_IN_ORGANIZATION") {
+            if e.account_id.is_empty() || matches!(e.error_code.as_str(), "ACCOUNT_NOT_ACTIVE" | "NOT_IN_ORGANIZATION")
+            {
                 continue;
             }
             let resource = resource_of(e);
@@ -219,9 +226,10 @@ impl Scope {
                     || group()
                     || has(&self.excluded_permission_sets, cell("InstanceArn"))
                     || has(&self.excluded_permission_sets, ps)
-                    || self.excluded_account_assignments.iter().any(|p| {
-                        p.account_id == a && (p.permission_set_arn.is_empty() || p.permission_set_arn == ps)
-                    })
+                    || self
+                        .excluded_account_assignments
+                        .iter()
+                        .any(|p| p.account_id == a && (p.permission_set_arn.is_empty() || p.permission_set_arn == ps))
             }
             _ => account("AccountId") || account("OwnerAccountId") || store("IdentityStoreId"),
         }
@@ -343,10 +351,13 @@ impl Columns {
             .filter_map(|(c, name)| previous.index.get(name).map(|&p| (name.clone(), p, c)))
             .collect();
         let key = match key_columns(report) {
-            Some(cols) if cols.iter().all(|c| previous.index.contains_key(*c) && current.index.contains_key(*c)) => cols
-                .iter()
-                .map(|c| (previous.index[*c], current.index[*c]))
-                .collect(),
+            Some(cols)
+                if cols
+                    .iter()
+                    .all(|c| previous.index.contains_key(*c) && current.index.contains_key(*c)) =>
+            {
+                cols.iter().map(|c| (previous.index[*c], current.index[*c])).collect()
+            }
             _ => shared.iter().map(|(_, p, c)| (*p, *c)).collect(),
         };
         Columns { shared, key }
@@ -370,7 +381,10 @@ impl<S: BuildHasher> Hashing<S> {
     }
 }
 
-fn side_cells<'r>(row: &'r csv::StringRecord, positions: impl Iterator<Item = usize> + 'r) -> impl Iterator<Item = &'r str> {
+fn side_cells<'r>(
+    row: &'r csv::StringRecord,
+    positions: impl Iterator<Item = usize> + 'r,
+) -> impl Iterator<Item = &'r str> {
     positions.map(move |i| row.get(i).unwrap_or(""))
 }
 
@@ -382,7 +396,10 @@ fn key_text<'r>(row: &'r csv::StringRecord, positions: impl Iterator<Item = usiz
 }
 
 fn reader<R: Read>(source: R) -> csv::Reader<R> {
-    csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(source)
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(source)
 }
 
 /// Reads the header row (empty when the report is empty).
@@ -591,7 +608,13 @@ mod tests {
     use super::*;
 
     fn csv(lines: &[&str]) -> Cursor<Vec<u8>> {
-        Cursor::new(lines.iter().map(|l| format!("{l}\r\n")).collect::<String>().into_bytes())
+        Cursor::new(
+            lines
+                .iter()
+                .map(|l| format!("{l}\r\n"))
+                .collect::<String>()
+                .into_bytes(),
+        )
     }
 
     /// The change rows as `CHANGE key [field before -> after]` lines, and the counts.
@@ -642,11 +665,19 @@ mod tests {
 
     #[test]
     fn identical_reports_have_no_change() {
-        let report = [INSTANCES_HEADER, "111122223333,d-1,arn:org,ORGANIZATION,111122223333,us-east-1,org,ACTIVE,M"];
+        let report = [
+            INSTANCES_HEADER,
+            "111122223333,d-1,arn:org,ORGANIZATION,111122223333,us-east-1,org,ACTIVE,M",
+        ];
         let (rows, counts) = diff("idc_instances", &report, &report, &Scope::default());
         assert!(rows.is_empty());
         assert_eq!(counts, ReportDiff::default());
-        let (rows, _) = diff("idc_instances", &[INSTANCES_HEADER], &[INSTANCES_HEADER], &Scope::default());
+        let (rows, _) = diff(
+            "idc_instances",
+            &[INSTANCES_HEADER],
+            &[INSTANCES_HEADER],
+            &Scope::default(),
+        );
         assert!(rows.is_empty());
     }
 
@@ -665,7 +696,10 @@ mod tests {
             "111122226666,d-1,arn:org,ORGANIZATION,111122223333,us-east-1,org,ACTIVE,Six",
         ];
         let (rows, counts) = diff("idc_instances", &previous, &current, &Scope::default());
-        assert_eq!(rows, vec!["ADDED 111122226666 | arn:org", "REMOVED 111122225555 | arn:org"]);
+        assert_eq!(
+            rows,
+            vec!["ADDED 111122226666 | arn:org", "REMOVED 111122225555 | arn:org"]
+        );
         assert_eq!((counts.new_account_instances, counts.removed_instances), (0, 0));
     }
 
@@ -683,7 +717,10 @@ mod tests {
             "arn:ins,arn:app,USER,u-2,u-2,robert,ENABLED",
         ];
         let (rows, _) = diff("application_assignments", &previous, &current, &Scope::default());
-        assert_eq!(rows, vec!["CHANGED arn:app | USER | u-2 | u-2 [UserName bob -> robert]"]);
+        assert_eq!(
+            rows,
+            vec!["CHANGED arn:app | USER | u-2 | u-2 [UserName bob -> robert]"]
+        );
         // Without the key columns in both, rows are keyed by the shared columns.
         let previous = ["AccountId,Name", "1,a", "2,b"];
         let current = ["AccountId,Name,Extra", "1,a,z", "2,c,z"];
@@ -747,7 +784,11 @@ mod tests {
         // A duplicate naming the unread store in one run only: its key is left out in both.
         let header = "User_email,IdentityStoreId,StoreCount,UserNames,OwnerAccountIds";
         let previous = [header, "a@x,\"d-1, d-2\",2,a,\"1, 2\""];
-        let current = [header, "a@x,\"d-1, d-2, d-3\",3,a,\"1, 2, 3\"", "b@x,\"d-1, d-2\",2,b,\"1, 2\""];
+        let current = [
+            header,
+            "a@x,\"d-1, d-2, d-3\",3,a,\"1, 2, 3\"",
+            "b@x,\"d-1, d-2\",2,b,\"1, 2\"",
+        ];
         let (rows, _) = diff("duplicated_users", &previous, &current, &scope);
         assert_eq!(rows, vec!["ADDED b@x"]);
     }
@@ -765,12 +806,17 @@ mod tests {
         scope.add_errors(
             Side::Current,
             &[
-                error("account_assignments", "111122224444", "arn:aws:sso:::permissionSet/ssoins-1/ps-1"),
+                error(
+                    "account_assignments",
+                    "111122224444",
+                    "arn:aws:sso:::permissionSet/ssoins-1/ps-1",
+                ),
                 error("identity_store", "111122223333", "d-1/g-2"),
                 error("applications", "111122223333", "arn:app-2"),
             ],
         );
-        let header = "InstanceArn,IdentityStoreId,AccountId,PermissionSetArn,PrincipalType,PrincipalId,UserId,UserStatus";
+        let header =
+            "InstanceArn,IdentityStoreId,AccountId,PermissionSetArn,PrincipalType,PrincipalId,UserId,UserStatus";
         let previous = [
             header,
             "arn:ins,d-1,111122224444,arn:aws:sso:::permissionSet/ssoins-1/ps-1,USER,u-1,u-1,ENABLED",
@@ -779,9 +825,16 @@ mod tests {
         ];
         let current = [header];
         let (rows, _) = diff("account_assignments", &previous, &current, &scope);
-        assert_eq!(rows, vec!["REMOVED 111122224444 | arn:aws:sso:::permissionSet/ssoins-1/ps-2 | USER | u-1 | u-1"]);
+        assert_eq!(
+            rows,
+            vec!["REMOVED 111122224444 | arn:aws:sso:::permissionSet/ssoins-1/ps-2 | USER | u-1 | u-1"]
+        );
         let header = "InstanceArn,IdentityStoreId,OwnerAccountId,ApplicationArn,PrincipalType,PrincipalId,UserId";
-        let previous = [header, "arn:ins,d-1,111122223333,arn:app-1,USER,u-1,u-1", "arn:ins,d-1,111122223333,arn:app-2,USER,u-1,u-1"];
+        let previous = [
+            header,
+            "arn:ins,d-1,111122223333,arn:app-1,USER,u-1,u-1",
+            "arn:ins,d-1,111122223333,arn:app-2,USER,u-1,u-1",
+        ];
         let (rows, _) = diff("application_assignments", &previous, &[header], &scope);
         assert_eq!(rows, vec!["REMOVED arn:app-1 | USER | u-1 | u-1"]);
     }
@@ -816,12 +869,24 @@ mod tests {
             Ok(())
         };
         let previous = Cursor::new(b"AccountId\r\n\"unterminated".to_vec());
-        let result = diff_report("idc_instances", previous, csv(&["AccountId", "1"]), &Scope::default(), &mut emit);
+        let result = diff_report(
+            "idc_instances",
+            previous,
+            csv(&["AccountId", "1"]),
+            &Scope::default(),
+            &mut emit,
+        );
         // The csv reader accepts an unterminated quote at the end as a field; what it
         // refuses is invalid UTF-8.
         assert!(result.is_ok());
         let previous = Cursor::new(b"AccountId\r\n\xff\xfe\r\n".to_vec());
-        let result = diff_report("idc_instances", previous, csv(&["AccountId", "1"]), &Scope::default(), &mut emit);
+        let result = diff_report(
+            "idc_instances",
+            previous,
+            csv(&["AccountId", "1"]),
+            &Scope::default(),
+            &mut emit,
+        );
         assert!(matches!(result, Err(DiffError::Previous(_))), "{result:?}");
         assert_eq!(emitted, 2, "nothing emitted for the unreadable report");
     }

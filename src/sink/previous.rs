@@ -118,7 +118,10 @@ enum ReadError {
 }
 
 impl Bucket<'_> {
-    async fn get(&self, key: &str) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, crate::collect::CallError> {
+    async fn get(
+        &self,
+        key: &str,
+    ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, crate::collect::CallError> {
         self.calls
             .run(self.owner, Service::S3, "GetObject", || {
                 self.client
@@ -159,7 +162,12 @@ impl Bucket<'_> {
                 }
             },
             Err(error) if error.code == "NoSuchKey" => {
-                tracing::info!(phase = "changes", bucket = self.bucket, key, "no previous run in the bucket: this run is a baseline");
+                tracing::info!(
+                    phase = "changes",
+                    bucket = self.bucket,
+                    key,
+                    "no previous run in the bucket: this run is a baseline"
+                );
                 return None;
             }
             Err(error) => {
@@ -199,9 +207,10 @@ impl Bucket<'_> {
                 }
                 Err(error) => {
                     tracing::warn!(phase = "changes", report = name, bucket = self.bucket, key, %error, "the previous run's report cannot be read: it is not compared");
-                    previous
-                        .unavailable
-                        .insert(name.to_owned(), format!("cannot read s3://{}/{key}: {error}", self.bucket));
+                    previous.unavailable.insert(
+                        name.to_owned(),
+                        format!("cannot read s3://{}/{key}: {error}", self.bucket),
+                    );
                 }
             }
         }

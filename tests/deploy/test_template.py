@@ -270,7 +270,14 @@ def test_alarms_on_errors_and_failed_reads(template):
     assert (failed["Namespace"], failed["MetricName"]) == ("IdcReport", "ReadFailures")
     incomplete = props(template, "AuditIncompleteAlarm")
     assert (incomplete["Namespace"], incomplete["MetricName"]) == ("IdcReport", "AccountsNotReached")
-    for alarm in (errors, failed, incomplete):
+    new_instances = props(template, "NewAccountInstancesAlarm")
+    assert (new_instances["Namespace"], new_instances["MetricName"]) == ("IdcReport", "NewAccountInstances")
+    assert (new_instances["Statistic"], new_instances["Threshold"], new_instances["ComparisonOperator"]) == (
+        "Maximum",
+        0,
+        "GreaterThanThreshold",
+    )
+    for alarm in (errors, failed, incomplete, new_instances):
         assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "AuditFunction"}}]
         assert alarm["AlarmActions"] == {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
 
@@ -279,7 +286,7 @@ def test_metric_is_the_one_the_code_emits():
     code = src_text()
     if "CloudWatchMetrics" not in code:
         pytest.skip("the embedded metric format line is not in src/ yet")
-    for name in ("IdcReport", "ReadFailures", "AccountsNotReached", "FunctionName"):
+    for name in ("IdcReport", "ReadFailures", "AccountsNotReached", "NewAccountInstances", "FunctionName"):
         assert f'"{name}"' in code, name
 
 

@@ -38,7 +38,13 @@ async fn latest(emu: &Emulator, report: &str) -> Csv {
 fn rows(csv: &Csv) -> Vec<std::collections::BTreeMap<&str, &str>> {
     csv.rows
         .iter()
-        .map(|r| csv.header.iter().map(String::as_str).zip(r.iter().map(String::as_str)).collect())
+        .map(|r| {
+            csv.header
+                .iter()
+                .map(String::as_str)
+                .zip(r.iter().map(String::as_str))
+                .collect()
+        })
         .collect()
 }
 
@@ -47,7 +53,13 @@ fn key(row: &std::collections::BTreeMap<&str, &str>, columns: &[&str]) -> String
 }
 
 const APP_KEY: [&str; 4] = ["ApplicationArn", "PrincipalType", "PrincipalId", "UserId"];
-const ACCESS_KEY: [&str; 5] = ["AccountId", "PermissionSetArn", "PrincipalType", "PrincipalId", "UserId"];
+const ACCESS_KEY: [&str; 5] = [
+    "AccountId",
+    "PermissionSetArn",
+    "PrincipalType",
+    "PrincipalId",
+    "UserId",
+];
 
 fn change(report: &str, change: &str, key: &str, field: &str, before: &str, after: &str) -> Vec<String> {
     [report, change, key, field, before, after].map(str::to_owned).to_vec()
@@ -63,7 +75,12 @@ async fn two_runs_report_exactly_what_changed_and_leave_out_the_failed_account()
     assert!(first.status.success(), "{}", first.stderr);
     assert_eq!(first.summary["baseline"], true, "{}", first.summary);
     assert_eq!(first.summary["changes"], json!({}));
-    assert!(first.summary["reports"]["changes"].as_str().unwrap().contains("/changes/date="));
+    assert!(
+        first.summary["reports"]["changes"]
+            .as_str()
+            .unwrap()
+            .contains("/changes/date=")
+    );
     let empty = latest(&emu, "changes").await;
     assert_eq!(empty.header, ["Report", "Change", "Key", "Field", "Before", "After"]);
     assert!(empty.rows.is_empty());
@@ -125,8 +142,22 @@ async fn two_runs_report_exactly_what_changed_and_leave_out_the_failed_account()
     assert_eq!(summary["baseline"], false);
 
     let mut expected = vec![
-        change("idc_instances", "ADDED", &format!("{WORKLOADS} | {new_instance}"), "", "", ""),
-        change("idc_instances", "REMOVED", &format!("{SANDBOX_2} | {SANDBOX_2_INSTANCE}"), "", "", ""),
+        change(
+            "idc_instances",
+            "ADDED",
+            &format!("{WORKLOADS} | {new_instance}"),
+            "",
+            "",
+            "",
+        ),
+        change(
+            "idc_instances",
+            "REMOVED",
+            &format!("{SANDBOX_2} | {SANDBOX_2_INSTANCE}"),
+            "",
+            "",
+            "",
+        ),
         change(
             "application_assignments",
             "ADDED",
@@ -149,7 +180,14 @@ async fn two_runs_report_exactly_what_changed_and_leave_out_the_failed_account()
         ));
     }
     for row in app_rows.iter().filter(|r| r["InstanceArn"] == SANDBOX_2_INSTANCE) {
-        expected.push(change("application_assignments", "REMOVED", &key(row, &APP_KEY), "", "", ""));
+        expected.push(change(
+            "application_assignments",
+            "REMOVED",
+            &key(row, &APP_KEY),
+            "",
+            "",
+            "",
+        ));
     }
     let admin_rows: Vec<_> = access_rows.iter().filter(|r| r["UserId"] == username2).collect();
     assert_eq!(admin_rows.len(), 4);
@@ -171,14 +209,33 @@ async fn two_runs_report_exactly_what_changed_and_leave_out_the_failed_account()
     // Rows come report by report, in the order the reports are written.
     let order: Vec<&str> = changes.column("Report");
     let mut sorted_by_report = order.clone();
-    let rank = |r: &str| ["idc_instances", "duplicated_users", "application_assignments", "account_assignments"].iter().position(|x| *x == r);
+    let rank = |r: &str| {
+        [
+            "idc_instances",
+            "duplicated_users",
+            "application_assignments",
+            "account_assignments",
+        ]
+        .iter()
+        .position(|x| *x == r)
+    };
     sorted_by_report.sort_by_key(|r| rank(r));
     assert_eq!(order, sorted_by_report);
 
     // Nothing of Sandbox-1 is reported removed, though its rows are gone.
-    assert!(!changes.rows.iter().any(|r| r[1] == "REMOVED" && r[2].starts_with(SANDBOX_1)));
+    assert!(
+        !changes
+            .rows
+            .iter()
+            .any(|r| r[1] == "REMOVED" && r[2].starts_with(SANDBOX_1))
+    );
     assert!(!changes.rows.iter().any(|r| r[2].contains("ssoins-7223111111111111")));
-    assert!(!latest(&emu, "idc_instances").await.column("AccountId").contains(&SANDBOX_1));
+    assert!(
+        !latest(&emu, "idc_instances")
+            .await
+            .column("AccountId")
+            .contains(&SANDBOX_1)
+    );
 
     assert_eq!(
         summary["changes"],
@@ -223,8 +280,14 @@ fn a_folder_run_compares_with_the_previous_run_in_the_folder() {
     let second = run(&emu, &["--no-upload", "--out-dir", out], &[]);
     assert!(second.status.success(), "{}", second.stderr);
     assert_eq!(second.summary["baseline"], false);
-    assert_eq!(second.summary["changes_scope"]["previous_run_id"], first.summary["run_id"]);
-    assert_eq!(second.summary["changes"]["account_assignments"], json!({"ADDED": 0, "REMOVED": 0, "CHANGED": 0}));
+    assert_eq!(
+        second.summary["changes_scope"]["previous_run_id"],
+        first.summary["run_id"]
+    );
+    assert_eq!(
+        second.summary["changes"]["account_assignments"],
+        json!({"ADDED": 0, "REMOVED": 0, "CHANGED": 0})
+    );
     let changes = Csv::read(&dir.path().join("changes.csv"));
     assert!(changes.rows.is_empty(), "{:?}", changes.rows);
     // An unreadable previous summary is a baseline, not a failed run.

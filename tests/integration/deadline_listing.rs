@@ -60,7 +60,7 @@ async fn a_slow_listing_stops_at_the_deadline_with_partial_reports() {
         .expect("a row says the listing stopped");
     assert!(row.message.contains("listing stopped"), "{}", row.message);
     // The reports of what was listed are written.
-    assert_eq!(emu.list_keys(BUCKET).await.len(), 14);
+    assert_eq!(emu.list_keys(BUCKET).await.len(), 16);
 }
 
 #[tokio::test(flavor = "multi_thread")]
