@@ -244,8 +244,10 @@ def test_function_may_use_only_the_reports_key_and_only_through_s3(template):
     policy = template["Resources"]["AuditFunctionReportsPolicy"]
     assert policy["Type"] == "AWS::IAM::RolePolicy" and "Condition" not in policy
     assert policy["Properties"]["RoleName"] == {"Ref": "AuditFunctionRole"}
-    (put, conditional) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert put["Action"] == "s3:PutObject"
+    (put, read, conditional) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert put["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]
+    # The previous run, read back for the changes report: GetObject, on the prefix only.
+    assert (read["Sid"], read["Action"], read["Resource"]) == ("ReadPreviousRun", "s3:GetObject", put["Resource"])
     condition, st, no = conditional["Fn::If"]
     assert (condition, no) == ("HasReportsKey", {"Ref": "AWS::NoValue"})
     assert (st["Effect"], sorted(st["Action"])) == ("Allow", ["kms:Decrypt", "kms:GenerateDataKey"])
