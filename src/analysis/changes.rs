@@ -388,7 +388,7 @@ fn side_cells<'r>(
     positions.map(move |i| row.get(i).unwrap_or(""))
 }
 
-fn key_text<'r>(row: &'r csv::StringRecord, positions: impl Iterator<Item = usize>) -> String {
+fn key_text(row: &csv::StringRecord, positions: impl Iterator<Item = usize>) -> String {
     positions
         .map(|i| row.get(i).unwrap_or(""))
         .collect::<Vec<_>>()
