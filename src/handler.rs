@@ -47,7 +47,9 @@ pub async fn handle(app: &App, event: &Value, deadline: Option<SystemTime>) -> R
 
 /// The CloudWatch embedded-metric-format line for a run, in namespace `IdcReport` by
 /// function name: `ReadFailures` (every failed read, which an alarm watches),
-/// `AccountsFailed`, `AccountsNotReached` and `DuplicatedUsers`.
+/// `AccountsFailed`, `AccountsNotReached`, `DuplicatedUsers`, and the changes since the
+/// previous run: `NewAccountInstances` (an alarm watches it), `RemovedInstances`,
+/// `AccessAdded` and `AccessRemoved` (all 0 on a baseline).
 pub fn metrics_line(summary: &RunSummary, function_name: &str, now_ms: u128) -> String {
     serde_json::json!({
         "_aws": {
@@ -59,7 +61,11 @@ pub fn metrics_line(summary: &RunSummary, function_name: &str, now_ms: u128) -> 
                     {"Name": "ReadFailures", "Unit": "Count"},
                     {"Name": "AccountsFailed", "Unit": "Count"},
                     {"Name": "AccountsNotReached", "Unit": "Count"},
-                    {"Name": "DuplicatedUsers", "Unit": "Count"}
+                    {"Name": "DuplicatedUsers", "Unit": "Count"},
+                    {"Name": "NewAccountInstances", "Unit": "Count"},
+                    {"Name": "RemovedInstances", "Unit": "Count"},
+                    {"Name": "AccessAdded", "Unit": "Count"},
+                    {"Name": "AccessRemoved", "Unit": "Count"}
                 ]
             }]
         },
@@ -68,6 +74,10 @@ pub fn metrics_line(summary: &RunSummary, function_name: &str, now_ms: u128) -> 
         "AccountsFailed": summary.counts.accounts_failed,
         "AccountsNotReached": summary.counts.accounts_not_reached,
         "DuplicatedUsers": summary.counts.duplicated_users,
+        "NewAccountInstances": summary.changes_headline.new_account_instances,
+        "RemovedInstances": summary.changes_headline.removed_instances,
+        "AccessAdded": summary.changes_headline.access_added,
+        "AccessRemoved": summary.changes_headline.access_removed,
         "run_id": summary.run_id,
     })
     .to_string()

@@ -12,13 +12,16 @@ use time::macros::format_description;
 use tokio::time::Instant;
 
 use crate::analysis;
+use crate::analysis::changes::{DiffError, Side};
 use crate::analysis::{DuplicateRow, InstanceRow};
 use crate::collect::{self, CallError, Calls, Clients, CollectError, OrganizationReads, Plan, RetryPolicy};
 use crate::config::{Config, RegionSelection};
 use crate::event::RunRequest;
 use crate::model::Inventory;
 use crate::report::{self, ErrorEntry, RunSummary};
+use crate::report::{ChangeCounts, ChangeHeadline, ChangesScope};
 use crate::sink::local::{self, LocalWriteError};
+use crate::sink::previous::{self, PreviousRun};
 use crate::sink::s3::{self as s3_sink, UploadError};
 use crate::sink::staging::{HTML_CONTENT_TYPE, JSON_CONTENT_TYPE, StageError, Staging};
 use crate::sink::{self, Artifact};
@@ -153,6 +156,36 @@ pub async fn run_audit(
         Some(staging) => write_reports(staging, inventory, &instance_rows, &duplicates)?,
         None => Vec::new(),
     };
+    // Changes since the previous run (issue 13): read it back before anything of this
+    // run is written where it lives, then compare report by report.
+    let changes = match &staging {
+        Some(staging) => {
+            let compared: Vec<&'static str> = artifacts
+                .iter()
+                .filter(|a| a.extension == "csv" && a.name != report::ACCOUNT_ERRORS)
+                .map(|a| a.name)
+                .collect();
+            let previous = match (bucket, out_dir) {
+                (Some(bucket), _) => {
+                    let read_calls = Calls::new(RetryPolicy::uploads(), 0.0, None);
+                    let source = previous::Bucket {
+                        client: &clients.s3(),
+                        calls: &read_calls,
+                        owner: &current,
+                        bucket,
+                        prefix: &config.report_prefix,
+                    };
+                    source.previous(&compared, staging.path()).await
+                }
+                (None, Some(dir)) => previous::from_dir(dir, &compared),
+                (None, None) => None,
+            };
+            let (artifact, changes) = write_changes(staging, &artifacts, previous.as_ref(), &inventory.errors)?;
+            artifacts.push(artifact);
+            changes
+        }
+        None => Changes::default(),
+    };
 
     // Where each file of the run goes: S3 when uploading, else the folder.
     let mut locations = BTreeMap::new();
@@ -189,6 +222,10 @@ pub async fn run_audit(
         reports: locations,
         account_errors: inventory.errors.iter().map(ErrorEntry::from).collect(),
         accounts_not_reached: collected.not_reached.clone(),
+        baseline: changes.baseline,
+        changes: changes.counts.clone(),
+        changes_scope: changes.scope.clone(),
+        changes_headline: changes.headline,
     };
     tracing::info!(
         phase = "analyse",
@@ -196,13 +233,14 @@ pub async fn run_audit(
         retries,
         complete = summary.complete,
         accounts_failed = summary.counts.accounts_failed,
+        baseline = summary.baseline,
         "reports built"
     );
     let Some(staging) = staging else {
         return Ok(summary);
     };
     // The run's page: rendered from the finished summary, written with it.
-    let page = summary_page(&summary, inventory, &instance_rows, &duplicates);
+    let page = summary_page(&summary, inventory, &instance_rows, &duplicates, &changes);
     artifacts.push(staging.bytes("summary", "html", HTML_CONTENT_TYPE, page.as_bytes())?);
     let body = serde_json::to_vec_pretty(&summary)?;
     artifacts.push(staging.bytes("summary", "json", JSON_CONTENT_TYPE, &body)?);
@@ -286,6 +324,7 @@ fn summary_page(
     inventory: &Inventory,
     instance_rows: &[analysis::InstanceRow<'_>],
     duplicates: &[analysis::DuplicateRow],
+    changes: &Changes,
 ) -> String {
     let application_rows = analysis::assignment_rows(&inventory.applications, &inventory.instances, &inventory.stores);
     let disabled = analysis::disabled_access(
@@ -298,8 +337,126 @@ fn summary_page(
         instances: instance_rows,
         duplicates,
         disabled: &disabled,
-        // The changes report, once it exists, goes here; `None` says "baseline".
-        changes: None,
+        changes: (!changes.baseline).then_some(changes.first.as_slice()),
+        changes_not_held: changes.not_kept,
     };
     report::page::render(&page)
+}
+
+/// What the comparison with the previous run gave, for the summary and the page.
+#[derive(Debug)]
+struct Changes {
+    baseline: bool,
+    counts: BTreeMap<String, ChangeCounts>,
+    scope: ChangesScope,
+    headline: ChangeHeadline,
+    /// The first rows of the `changes` report (for the page), and how many more.
+    first: Vec<analysis::ChangeRow>,
+    not_kept: usize,
+}
+
+impl Default for Changes {
+    fn default() -> Self {
+        Changes {
+            baseline: true,
+            counts: BTreeMap::new(),
+            scope: ChangesScope::default(),
+            headline: ChangeHeadline::default(),
+            first: Vec::new(),
+            not_kept: 0,
+        }
+    }
+}
+
+/// Writes the `changes` report: each CSV report of this run (but `account_errors`)
+/// compared with the previous run's, leaving out what either run could not read. Without
+/// a previous run, an empty report and a baseline. A report that cannot be compared is
+/// logged and named in the scope; only failing to write the file fails the run.
+fn write_changes(
+    staging: &Staging,
+    current: &[Artifact],
+    previous: Option<&PreviousRun>,
+    errors: &[crate::model::AccountError],
+) -> Result<(Artifact, Changes), StageError> {
+    let mut changes = Changes::default();
+    let artifact = staging.csv(report::CHANGES, |file| {
+        let mut writer = report::ChangesWriter::new(file, report::page::MAX_ROWS)?;
+        if let Some(previous) = previous {
+            let current_errors: Vec<analysis::ScopeError> = errors
+                .iter()
+                .map(|e| analysis::ScopeError {
+                    account_id: e.account_id.to_string(),
+                    stage: e.stage.as_str().to_owned(),
+                    error_code: e.code.as_str().to_owned(),
+                    resource: e.resource.clone(),
+                    message: e.message.clone(),
+                })
+                .collect();
+            let mut scope = analysis::Scope::default();
+            scope.add_errors(Side::Previous, &previous.errors);
+            scope.add_errors(Side::Current, &current_errors);
+            changes.scope.previous_run_id = Some(previous.run_id.clone());
+            changes.scope.reports_not_compared = previous.unavailable.clone();
+            for artifact in current
+                .iter()
+                .filter(|a| a.extension == "csv" && a.name != report::ACCOUNT_ERRORS)
+            {
+                let Some(previous_path) = previous.reports.get(artifact.name) else {
+                    continue;
+                };
+                let opened = std::fs::File::open(previous_path).and_then(|p| Ok((p, std::fs::File::open(&artifact.path)?)));
+                let (previous_file, current_file) = match opened {
+                    Ok(files) => files,
+                    Err(error) => {
+                        tracing::warn!(phase = "changes", report = artifact.name, %error, "cannot open the reports to compare: not compared");
+                        changes.scope.reports_not_compared.insert(artifact.name.to_owned(), error.to_string());
+                        continue;
+                    }
+                };
+                let mut emit = |row| writer.write(row);
+                match analysis::diff_report(artifact.name, previous_file, current_file, &scope, &mut emit) {
+                    Ok(diff) => {
+                        changes.baseline = false;
+                        changes.counts.insert(
+                            artifact.name.to_owned(),
+                            ChangeCounts {
+                                added: diff.added,
+                                removed: diff.removed,
+                                changed: diff.changed,
+                            },
+                        );
+                        let h = &mut changes.headline;
+                        h.new_account_instances += diff.new_account_instances;
+                        h.removed_instances += diff.removed_instances;
+                        if artifact.name == report::APPLICATION_ASSIGNMENTS || artifact.name == report::ACCOUNT_ASSIGNMENTS {
+                            h.access_added += diff.added;
+                            h.access_removed += diff.removed;
+                        }
+                    }
+                    Err(DiffError::Emit(error)) => return Err(error),
+                    Err(error) => {
+                        tracing::warn!(phase = "changes", report = artifact.name, %error, "report not compared");
+                        changes.scope.reports_not_compared.insert(artifact.name.to_owned(), error.to_string());
+                    }
+                }
+            }
+            changes.scope.excluded = scope;
+        }
+        let written = writer.finish()?;
+        changes.first = written.first;
+        changes.not_kept = written.not_kept;
+        Ok(written.out)
+    })?;
+    tracing::info!(
+        phase = "changes",
+        baseline = changes.baseline,
+        previous_run = changes.scope.previous_run_id.as_deref().unwrap_or(""),
+        rows = changes
+            .counts
+            .values()
+            .map(|c| c.added + c.removed + c.changed)
+            .sum::<usize>(),
+        "changes since the previous run"
+    );
+    Ok((artifact, changes))
 }

@@ -9,6 +9,7 @@
 
 pub mod account_assignments;
 pub mod cells;
+pub mod changes;
 pub mod person_access;
 pub mod summary;
 
@@ -23,7 +24,8 @@ use crate::model::AccountError;
 
 pub use account_assignments::{ACCOUNT_ASSIGNMENTS, write_account_assignments};
 pub use cells::neutralize;
-pub use summary::{ErrorEntry, RunSummary};
+pub use changes::{CHANGES, ChangesWriter};
+pub use summary::{ChangeCounts, ChangeHeadline, ChangesScope, ErrorEntry, RunSummary};
 
 pub const INSTANCES: &str = "idc_instances";
 pub const DUPLICATED_USERS: &str = "duplicated_users";

@@ -25,21 +25,9 @@ pub const MAX_ROWS: usize = 100;
 pub const PAGE: &str = "summary_html";
 
 /// The report of the changes since the last run, by name (see [`ChangeRow`]).
-pub const CHANGES: &str = "changes";
+pub use super::changes::CHANGES;
 
-/// One row of the `changes` report: what differs from the previous run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ChangeRow {
-    /// The report the row belongs to (`idc_instances`, ...).
-    pub report: String,
-    /// `ADDED`, `REMOVED` or `CHANGED`.
-    pub change: String,
-    pub key: String,
-    /// The column that changed (`CHANGED` rows).
-    pub field: String,
-    pub before: String,
-    pub after: String,
-}
+pub use crate::analysis::ChangeRow;
 
 /// What the page shows.
 #[derive(Clone, Copy, Debug)]
@@ -50,8 +38,11 @@ pub struct PageData<'a> {
     pub instances: &'a [InstanceRow<'a>],
     pub duplicates: &'a [DuplicateRow],
     pub disabled: &'a [DisabledAccess<'a>],
-    /// The changes since the last run; `None` on a first run (the baseline).
+    /// The changes since the last run; `None` on a first run (the baseline). The run
+    /// keeps only the first rows of a long `changes` report: `changes_not_held` counts
+    /// the rest, which the page reports as left out.
     pub changes: Option<&'a [ChangeRow]>,
+    pub changes_not_held: usize,
 }
 
 const STYLE: &str = r#"
@@ -142,7 +133,7 @@ pub fn render(page: &PageData<'_>) -> String {
                     (counts(page))
                     (disabled_section(page))
                     (errors_section(&errors, s, &names))
-                    (changes_section(page.changes))
+                    (changes_section(page.changes, page.changes_not_held))
                     (duplicates_section(page.duplicates))
                     (instances_section(page.instances))
                     (reports_section(s))
@@ -436,7 +427,7 @@ fn errors_section(errors: &Errors<'_>, s: &RunSummary, names: &BTreeMap<&str, &s
     }
 }
 
-fn changes_section(changes: Option<&[ChangeRow]>) -> Markup {
+fn changes_section(changes: Option<&[ChangeRow]>, not_held: usize) -> Markup {
     html! {
         section #changes {
             h2 { "Changes since the last run" }
@@ -458,7 +449,7 @@ fn changes_section(changes: Option<&[ChangeRow]>) -> Markup {
                                     td data-label="After" { (c.after) }
                                 }
                             }
-                            (more_row(left_out, 6, CHANGES))
+                            (more_row(left_out + not_held, 6, CHANGES))
                         }
                     } }
                 }
@@ -654,9 +645,14 @@ mod tests {
                 region: String::new(),
                 stage: "assume_role",
                 error_code: "ASSUME_ROLE_DENIED",
+                resource: String::new(),
                 message: format!("AccessDenied: {HOSTILE}"),
             }],
             accounts_not_reached: vec![AccountId::from("111122229999")],
+            baseline: false,
+            changes: Default::default(),
+            changes_scope: Default::default(),
+            changes_headline: Default::default(),
         }
     }
 
@@ -732,6 +728,7 @@ mod tests {
             duplicates: &duplicates,
             disabled: &disabled,
             changes,
+            changes_not_held: 0,
         })
     }
 

@@ -6,6 +6,7 @@
 //! only after every dated object of the run is in place.
 
 pub mod local;
+pub mod previous;
 pub mod s3;
 pub mod staging;
 

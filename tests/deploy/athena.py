@@ -160,7 +160,7 @@ def audit(endpoint: str, out_dir: Path | None = None, upload: bool = True) -> di
     return json.loads(proc.stdout)
 
 
-DATED = re.compile(r"^(?P<prefix>.+)/(?P<report>[a-z_]+)/date=(?P<date>\d{4}-\d{2}-\d{2})/(?P<run>[^/]+)\.(?P<ext>csv|json)$")
+DATED = re.compile(r"^(?P<prefix>.+)/(?P<report>[a-z_]+)/date=(?P<date>\d{4}-\d{2}-\d{2})/(?P<run>[^/]+)\.(?P<ext>csv|json|html)$")
 
 
 def run_objects(summary: dict) -> list[re.Match]:

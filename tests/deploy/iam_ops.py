@@ -52,7 +52,8 @@ NOT_CODE_CALLS = {
     "logs:PutLogEvents": "the Lambda service writes the function's logs with the role",
     "kms:Decrypt": "called by Identity Center / Identity Store on the code's behalf "
     "(kms:ViaService), only when a customer managed key is configured; and by S3 with "
-    "the reports key for a multipart upload of a report",
+    "the reports key for a multipart upload of a report and to read the previous run's "
+    "reports back (the changes report)",
     "kms:GenerateDataKey": "called by S3 on the code's behalf (kms:ViaService s3) when a "
     "report is put into the bucket encrypted with the reports key (SSE-KMS)",
 }

@@ -158,7 +158,7 @@ def test_assume_role_is_scoped_to_the_member_role_name(template):
 
 
 def test_report_writes_are_scoped_to_the_report_prefix(template):
-    for action in ("s3:PutObject", "s3:AbortMultipartUpload"):
+    for action in ("s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"):
         (statement,) = granted_actions(template, "AuditFunctionRole")[action]
         assert _sub(statement["Resource"]) == "arn:${AWS::Partition}:s3:::${Bucket}/${ReportPrefix}/*"
 

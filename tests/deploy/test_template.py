@@ -66,9 +66,6 @@ def test_timeout_memory_concurrency_and_retries(template, function):
     p = function["Properties"]
     assert p["Timeout"] == 900
     assert p["MemorySize"] == {"Ref": "MemorySize"}
-    # Reports are staged in /tmp: room for 5 million account_assignments rows by default.
-    assert p["EphemeralStorage"] == {"Size": {"Ref": "EphemeralStorageSize"}}
-    assert template["Parameters"]["EphemeralStorageSize"]["Default"] >= 2048
     assert template["Parameters"]["MemorySize"]["Default"] >= 512
     assert p["ReservedConcurrentExecutions"] == {"Fn::If": ["ReserveOne", 1, {"Ref": "AWS::NoValue"}]}
     assert template["Parameters"]["ReservedConcurrency"]["Default"] == "one"
@@ -247,8 +244,10 @@ def test_function_may_use_only_the_reports_key_and_only_through_s3(template):
     policy = template["Resources"]["AuditFunctionReportsPolicy"]
     assert policy["Type"] == "AWS::IAM::RolePolicy" and "Condition" not in policy
     assert policy["Properties"]["RoleName"] == {"Ref": "AuditFunctionRole"}
-    (put, conditional) = policy["Properties"]["PolicyDocument"]["Statement"]
+    (put, read, conditional) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert put["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]
+    # The previous run, read back for the changes report: GetObject, on the prefix only.
+    assert (read["Sid"], read["Action"], read["Resource"]) == ("ReadPreviousRun", "s3:GetObject", put["Resource"])
     condition, st, no = conditional["Fn::If"]
     assert (condition, no) == ("HasReportsKey", {"Ref": "AWS::NoValue"})
     assert (st["Effect"], sorted(st["Action"])) == ("Allow", ["kms:Decrypt", "kms:GenerateDataKey"])
@@ -273,7 +272,14 @@ def test_alarms_on_errors_and_failed_reads(template):
     assert (failed["Namespace"], failed["MetricName"]) == ("IdcReport", "ReadFailures")
     incomplete = props(template, "AuditIncompleteAlarm")
     assert (incomplete["Namespace"], incomplete["MetricName"]) == ("IdcReport", "AccountsNotReached")
-    for alarm in (errors, failed, incomplete):
+    new_instances = props(template, "NewAccountInstancesAlarm")
+    assert (new_instances["Namespace"], new_instances["MetricName"]) == ("IdcReport", "NewAccountInstances")
+    assert (new_instances["Statistic"], new_instances["Threshold"], new_instances["ComparisonOperator"]) == (
+        "Maximum",
+        0,
+        "GreaterThanThreshold",
+    )
+    for alarm in (errors, failed, incomplete, new_instances):
         assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "AuditFunction"}}]
         assert alarm["AlarmActions"] == {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
 
@@ -282,7 +288,7 @@ def test_metric_is_the_one_the_code_emits():
     code = src_text()
     if "CloudWatchMetrics" not in code:
         pytest.skip("the embedded metric format line is not in src/ yet")
-    for name in ("IdcReport", "ReadFailures", "AccountsNotReached", "FunctionName"):
+    for name in ("IdcReport", "ReadFailures", "AccountsNotReached", "NewAccountInstances", "FunctionName"):
         assert f'"{name}"' in code, name
 
 

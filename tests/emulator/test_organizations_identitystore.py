@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.error
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -108,3 +110,27 @@ def test_other_region_account_store(messy):
     with pytest.raises(ClientError) as exc:  # the store is not in the caller's default Region
         messy.as_account("111100000003", "identitystore").list_users(IdentityStoreId="d-9067000003")
     assert error_code(exc.value) == "ResourceNotFoundException"
+
+
+def test_admin_sets_a_users_status(blog):
+    """Test-only admin route (AWS has no API that disables a user): ListUsers and
+    DescribeUser answer the new UserStatus; unknown users and statuses are refused."""
+    store = blog.client("identitystore")
+    users = store.list_users(IdentityStoreId="d-111122223333")["Users"]
+    maria = next(u for u in users if u["UserName"] == "maria.garcia")
+    assert maria["UserStatus"] == "ENABLED"
+    body = {"identity_store_id": "d-111122223333", "user_id": maria["UserId"], "status": "DISABLED"}
+    try:
+        assert blog.admin("POST", "/users/status", body)["status"] == "DISABLED"
+        described = store.describe_user(IdentityStoreId="d-111122223333", UserId=maria["UserId"])
+        assert described["UserStatus"] == "DISABLED"
+        listed = store.list_users(IdentityStoreId="d-111122223333")["Users"]
+        assert next(u for u in listed if u["UserId"] == maria["UserId"])["UserStatus"] == "DISABLED"
+        for bad in ({**body, "status": "SUSPENDED"}, {**body, "user_id": "nope"},
+                    {**body, "identity_store_id": "d-999999999999"}, {**body, "extra": 1}):
+            with pytest.raises(urllib.error.HTTPError) as exc:
+                blog.admin("POST", "/users/status", bad)
+            assert exc.value.code == 400
+    finally:
+        blog.admin("POST", "/users/status", {**body, "status": "ENABLED"})
+    assert store.describe_user(IdentityStoreId="d-111122223333", UserId=maria["UserId"])["UserStatus"] == "ENABLED"

@@ -195,5 +195,5 @@ async fn blog_scenario_reproduces_the_blog_and_uploads_the_reports() {
             .unwrap();
         assert_eq!(head.content_type(), Some("text/html; charset=utf-8"), "{key}");
     }
-    assert_eq!(keys.len(), 14, "{keys:?}");
+    assert_eq!(keys.len(), 16, "{keys:?}");
 }

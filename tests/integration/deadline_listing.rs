@@ -60,7 +60,7 @@ async fn a_slow_listing_stops_at_the_deadline_with_partial_reports() {
         .expect("a row says the listing stopped");
     assert!(row.message.contains("listing stopped"), "{}", row.message);
     // The reports of what was listed are written.
-    assert_eq!(emu.list_keys(BUCKET).await.len(), 14);
+    assert_eq!(emu.list_keys(BUCKET).await.len(), 16);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -88,5 +88,5 @@ async fn throttling_cut_short_by_the_deadline_is_deadline_reached_not_throttled(
         row.message
     );
     assert_eq!(summary.counts.accounts_total, 0, "nothing was listed");
-    assert_eq!(emu.list_keys(BUCKET).await.len(), 14, "the (empty) reports are written");
+    assert_eq!(emu.list_keys(BUCKET).await.len(), 16, "the (empty) reports are written");
 }

@@ -57,7 +57,9 @@ async fn every_event_file_gives_its_documented_result() {
         assert!(!summary.dry_run, "{name}");
         assert_eq!(summary.counts.accounts_audited, 4, "{name}");
         assert!(summary.account_errors.is_empty(), "{name}");
-        assert_eq!(summary.reports.len(), 7, "{name}");
+        assert_eq!(summary.reports.len(), 8, "{name}");
+        // The first run is a baseline; the next ones compare with the run before.
+        assert_eq!(summary.baseline, before == 0, "{name}");
         assert!(
             summary
                 .reports
@@ -66,9 +68,9 @@ async fn every_event_file_gives_its_documented_result() {
             "{name}"
         );
         let after = emu.list_keys(BUCKET).await.len();
-        // Seven dated objects (five reports, summary.json, summary.html) are new; the
-        // seven latest/ copies exist after the first run.
-        assert_eq!(after - before, if before == 0 { 14 } else { 7 }, "{name}");
+        // Eight dated objects (five reports, changes, summary.json, summary.html) are
+        // new; the eight latest/ copies exist after the first run.
+        assert_eq!(after - before, if before == 0 { 16 } else { 8 }, "{name}");
     }
 
     let before = emu.list_keys(BUCKET).await;

@@ -224,7 +224,7 @@ async fn a_deadline_mid_run_writes_partial_reports_and_lists_the_unreached() {
 
     // The partial reports are in S3, and say what they hold.
     let keys = emu.list_keys(BUCKET).await;
-    assert_eq!(keys.len(), 14, "{keys:?}");
+    assert_eq!(keys.len(), 16, "{keys:?}");
     // The page says the run is incomplete and which accounts were not reached.
     let page = String::from_utf8(emu.get_object(BUCKET, "idc-reports/latest/summary.html").await.unwrap()).unwrap();
     assert!(
@@ -272,7 +272,7 @@ async fn s3_failures_are_retried_and_a_dead_bucket_fails_without_touching_latest
         .into_iter()
         .filter(|k| k.starts_with("idc-reports/latest/"))
         .collect();
-    assert_eq!(latest_keys.len(), 7); // five reports, summary.json, summary.html
+    assert_eq!(latest_keys.len(), 8); // five reports, changes, summary.json, summary.html
     let mut latest_before = Vec::new();
     for key in &latest_keys {
         latest_before.push(emu.get_object(BUCKET, key).await.unwrap());

@@ -117,7 +117,7 @@ async fn the_binary_serves_lambda_invocations() {
     assert_eq!(ok.body["complete"], true);
     assert_eq!(ok.body["counts"]["accounts_audited"], 4);
     assert_eq!(ok.body["counts"]["duplicated_users"], 3);
-    assert_eq!(ok.body["reports"].as_object().unwrap().len(), 7);
+    assert_eq!(ok.body["reports"].as_object().unwrap().len(), 8);
 
     assert_eq!(bad.path, "/2018-06-01/runtime/invocation/req-1/error");
     assert_eq!(bad.body["errorType"], "InvalidEvent");
@@ -135,7 +135,17 @@ async fn the_binary_serves_lambda_invocations() {
     assert_eq!(metric["ReadFailures"], 0);
     assert_eq!(metric["_aws"]["CloudWatchMetrics"][0]["Namespace"], "IdcReport");
     assert_eq!(metric["FunctionName"], "idc-report");
-    assert_eq!(emu.list_keys(BUCKET).await.len(), 14);
+    assert_eq!(emu.list_keys(BUCKET).await.len(), 16);
+    // A first run: a baseline, and no change published.
+    assert_eq!(ok.body["baseline"], true);
+    for name in [
+        "NewAccountInstances",
+        "RemovedInstances",
+        "AccessAdded",
+        "AccessRemoved",
+    ] {
+        assert_eq!(metric[name], 0, "{name}");
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod account_access;
 mod blog;
 mod call_counts;
+mod changes;
 mod concurrency;
 mod credentials;
 mod deadline_listing;

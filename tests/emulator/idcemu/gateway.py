@@ -303,6 +303,10 @@ class Gateway:
             if route == ("GET", "/scenario"):
                 with self.world.lock:
                     return self.reply(200, self.world.summary())
+            if route == ("POST", "/users/status"):
+                body = json.loads(_read_body(environ) or b"{}")
+                with self.world.lock:
+                    return self.reply(200, self.world.set_user_status(body))
             if route in (("GET", "/health"), ("GET", "/")):
                 return self.reply(200, {"ok": True})
             return self.reply(404, {"error": f"no admin route {method} {path}"})

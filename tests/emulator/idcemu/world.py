@@ -360,6 +360,24 @@ class World:
         self.account_assignments.setdefault((account, ps_arn), {})[(principal_type, principal)] = None
         self._by_principal = None
 
+    def set_user_status(self, body: Any) -> dict[str, Any]:
+        """Test-only (admin API): set a user's UserStatus. AWS has no public API for it
+        (Identity Store's model has UserStatus on ListUsers/DescribeUser answers only;
+        users are disabled in the console or by the external identity provider)."""
+        if not isinstance(body, dict) or set(body) - {"identity_store_id", "user_id", "status"}:
+            raise ValueError("body: {\"identity_store_id\": ..., \"user_id\": ..., \"status\": \"ENABLED\"|\"DISABLED\"}")
+        store, user_id, status = body.get("identity_store_id"), body.get("user_id"), body.get("status")
+        if status not in ("ENABLED", "DISABLED"):
+            raise ValueError("status must be ENABLED or DISABLED")
+        inst = self.by_store.get(store or "")
+        if inst is None or user_id not in self.store_data(inst).users:
+            raise ValueError(f"no user {user_id!r} in identity store {store!r}")
+        if status == "DISABLED":
+            self.disabled_users.add(user_id)
+        else:
+            self.disabled_users.discard(user_id)
+        return {"identity_store_id": store, "user_id": user_id, "status": status}
+
     def user_status(self, user_id: str) -> str:
         return "DISABLED" if user_id in self.disabled_users else "ENABLED"
 
