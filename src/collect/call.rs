@@ -148,9 +148,9 @@ pub struct Calls {
     /// Theoretical arrival time per (account, service) (a GCRA limiter).
     slots: Mutex<HashMap<(AccountId, Service), Instant>>,
     stop_at: Option<Instant>,
-    /// At most this many requests in flight at once (`MAX_CONCURRENCY`); a call takes
-    /// a permit only once its rate-limit slot has come, so a call waiting on one
-    /// account's limit never holds back another account's.
+    /// At most this many requests in flight at once (`MAX_CONCURRENCY`), besides the
+    /// organization's listing; a call takes a permit only once its rate-limit slot has
+    /// come, so a call waiting on one account's limit never holds back another account's.
     in_flight: Option<Semaphore>,
     retries: AtomicU64,
     calls: AtomicU64,
@@ -255,9 +255,11 @@ impl Calls {
         loop {
             attempt += 1;
             self.pace(caller, service).await;
+            // The organization's listing (one page at a time, the run's critical path at
+            // its start) does not queue behind the accounts' reads for a request slot.
             let permit = match &self.in_flight {
-                Some(in_flight) => in_flight.acquire().await.ok(),
-                None => None,
+                Some(in_flight) if service != Service::Organizations => in_flight.acquire().await.ok(),
+                _ => None,
             };
             self.calls.fetch_add(1, Ordering::Relaxed);
             let sent = send().await;

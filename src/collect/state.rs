@@ -173,6 +173,7 @@ impl State {
             }
             self.collected.inventory.accounts.push(account);
         }
+        self.plan_pairs();
     }
 
     /// The organization is listed: accounts the event named but it does not hold are errors.
@@ -417,8 +418,12 @@ impl State {
     /// neither much more: a page holds 100). So per account when fewer accounts than
     /// permission sets are in scope (a narrowed run, a small organization), else per
     /// permission set.
+    ///
+    /// A full run does not wait for the rest of the organization once it has listed as
+    /// many accounts as there are permission sets: per permission set it is, and the
+    /// administering account's rate-limited calls start at once.
     fn plan_pairs(&mut self) {
-        if !self.listing_done || self.access.discovery.is_some() {
+        if self.access.discovery.is_some() {
             return;
         }
         let (Some((instance, session)), Some(permission_sets)) =
@@ -427,14 +432,18 @@ impl State {
             return;
         };
         let accounts: Vec<AccountId> = self.collected.inventory.accounts.iter().map(|a| a.id.clone()).collect();
-        let discovery = if accounts.len() < permission_sets.len() {
+        let whole_organization = self.context.plan.accounts.is_none();
+        let discovery = if accounts.len() >= permission_sets.len() && (self.listing_done || whole_organization) {
+            PairDiscovery::PerPermissionSet
+        } else if self.listing_done {
             PairDiscovery::PerAccount
         } else {
-            PairDiscovery::PerPermissionSet
+            return;
         };
         self.access.discovery = Some(discovery);
+        // The management account is always in a full run's scope, listed yet or not.
         let management = self.context.management_account_id.clone();
-        if accounts.contains(&management) {
+        if whole_organization || accounts.contains(&management) {
             self.refused_to_delegated_admin(&management, &instance);
         }
         tracing::info!(

@@ -66,6 +66,10 @@ def test_timeout_memory_concurrency_and_retries(template, function):
     p = function["Properties"]
     assert p["Timeout"] == 900
     assert p["MemorySize"] == {"Ref": "MemorySize"}
+    # Reports are staged in /tmp, beside the previous run's for the changes report: room
+    # for 5 million account_assignments rows twice by default.
+    assert p["EphemeralStorage"] == {"Size": {"Ref": "EphemeralStorageSize"}}
+    assert template["Parameters"]["EphemeralStorageSize"]["Default"] >= 4096
     assert template["Parameters"]["MemorySize"]["Default"] >= 512
     assert p["ReservedConcurrentExecutions"] == {"Fn::If": ["ReserveOne", 1, {"Ref": "AWS::NoValue"}]}
     assert template["Parameters"]["ReservedConcurrency"]["Default"] == "one"
