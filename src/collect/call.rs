@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::future::Future;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_credential_types::provider::error::CredentialsError;
@@ -132,11 +132,29 @@ impl RetryPolicy {
     }
 }
 
-/// Whether the endpoint of a call is known to be reachable.
+/// How a call reaches its endpoint: a known one, one that may be unreachable (a
+/// Region of a scan), or through a request slot reserved for it ([`SlotReservation`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Reach {
     Known,
     Probe,
+    Reserved,
+}
+
+/// One of the `MAX_CONCURRENCY` request slots, set aside for a chain of calls that
+/// is the run's critical path (the organization's listing, one page at a time) so
+/// that it never queues behind other reads; given back when dropped.
+#[derive(Debug)]
+pub struct SlotReservation {
+    calls: Option<Arc<Calls>>,
+}
+
+impl Drop for SlotReservation {
+    fn drop(&mut self) {
+        if let Some(in_flight) = self.calls.as_ref().and_then(|c| c.in_flight.as_ref()) {
+            in_flight.add_permits(1);
+        }
+    }
 }
 
 /// Shared by every call of a run: the limiter state, the policy, the deadline, counters.
@@ -148,9 +166,9 @@ pub struct Calls {
     /// Theoretical arrival time per (account, service) (a GCRA limiter).
     slots: Mutex<HashMap<(AccountId, Service), Instant>>,
     stop_at: Option<Instant>,
-    /// At most this many requests in flight at once (`MAX_CONCURRENCY`), besides the
-    /// organization's listing; a call takes a permit only once its rate-limit slot has
-    /// come, so a call waiting on one account's limit never holds back another account's.
+    /// At most this many requests in flight at once (`MAX_CONCURRENCY`); a call takes
+    /// a permit only once its rate-limit slot has come, so a call waiting on one
+    /// account's limit never holds back another account's.
     in_flight: Option<Semaphore>,
     retries: AtomicU64,
     calls: AtomicU64,
@@ -220,6 +238,40 @@ impl Calls {
         self.run_with(caller, service, operation, Reach::Known, send).await
     }
 
+    /// Sets a request slot aside (waiting for one to be free) until the reservation is
+    /// dropped; calls made with [`Calls::run_reserved`] meanwhile use it.
+    pub async fn reserve_slot(self: &Arc<Self>) -> SlotReservation {
+        match &self.in_flight {
+            Some(in_flight) => match in_flight.acquire().await {
+                Ok(permit) => {
+                    permit.forget();
+                    SlotReservation {
+                        calls: Some(Arc::clone(self)),
+                    }
+                }
+                Err(_) => SlotReservation { calls: None },
+            },
+            None => SlotReservation { calls: None },
+        }
+    }
+
+    /// Like [`Calls::run`], in a slot set aside by [`Calls::reserve_slot`] (one call of
+    /// the reservation at a time).
+    pub async fn run_reserved<T, E, F, Fut>(
+        &self,
+        caller: &AccountId,
+        service: Service,
+        operation: &'static str,
+        send: F,
+    ) -> Result<T, CallError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        self.run_with(caller, service, operation, Reach::Reserved, send).await
+    }
+
     /// Like [`Calls::run`], for a call to a Region that may not be reachable: a
     /// connection that cannot be made is final at once (a Region without an endpoint,
     /// or not enabled for the account), not retried ten times.
@@ -255,10 +307,9 @@ impl Calls {
         loop {
             attempt += 1;
             self.pace(caller, service).await;
-            // The organization's listing (one page at a time, the run's critical path at
-            // its start) does not queue behind the accounts' reads for a request slot.
+            // A call in a reserved slot (the organization's listing) already holds one.
             let permit = match &self.in_flight {
-                Some(in_flight) if service != Service::Organizations => in_flight.acquire().await.ok(),
+                Some(in_flight) if reach != Reach::Reserved => in_flight.acquire().await.ok(),
                 _ => None,
             };
             self.calls.fetch_add(1, Ordering::Relaxed);

@@ -122,6 +122,9 @@ impl OrganizationReads {
             let (pages_tx, pages) = mpsc::unbounded_channel();
             let (client, calls, caller) = (client.clone(), Arc::clone(calls), caller.clone());
             let lister = tokio::spawn(async move {
+                // The listing is the run's critical path at its start: one request slot is
+                // its own until it ends, so its pages never queue behind accounts' reads.
+                let _slot = calls.reserve_slot().await;
                 organizations::stream_accounts(&client, &calls, &caller, &pages_tx).await;
             });
             (lister, pages)

@@ -45,7 +45,7 @@ pub async fn stream_accounts(
     let listed = all_pages(Service::Organizations, "ListAccounts", |token| async move {
         let request = client.list_accounts().max_results(20).set_next_token(token);
         let page = calls
-            .run(caller, Service::Organizations, "ListAccounts", || {
+            .run_reserved(caller, Service::Organizations, "ListAccounts", || {
                 request.clone().send()
             })
             .await?;
