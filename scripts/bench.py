@@ -863,9 +863,13 @@ def report_scenario(res: dict[str, Any], latency_ms: float, concurrency: int,
             say(f"  S3: {len(r['objects'])} objects ({sum(r['objects']) / 1e6:.1f} MB) in {s3_calls} calls: "
                 f"{st['by_operation'].get('s3:CreateMultipartUpload', 0)} multipart uploads with {parts} parts "
                 f"(streaming: memory over calls; one PutObject each is the fewest)")
+        # Under an enforced rate limit a throttled answer is retried: the reads the
+        # organization needs are the answered ones; the throttled ones are shown beside.
+        answered = reads - st["throttled"]
         targets.append((f"{key} C={c}: AWS calls vs the minimum the APIs allow",
-                        f"{reads} reads vs {a['total_calls']}, {writes} writes vs {len(r['objects'])} objects",
-                        "= minimum", reads == a["total_calls"] and writes == len(r["objects"])))
+                        f"{answered} answered reads vs {a['total_calls']} (+{st['throttled']} throttled, retried), "
+                        f"{writes} writes vs {len(r['objects'])} objects",
+                        "= minimum", answered == a["total_calls"] and writes == len(r["objects"])))
         targets.append((f"{key} C={c}: peak RSS of the audit", f"{r['rss_mb']:.1f} MB", f"< {rss_target:.0f} MB",
                         r["rss_mb"] < rss_target))
         if c > 1:
