@@ -196,11 +196,17 @@ def install(world: World) -> None:
     def list_account_assignments_for_principal(call: direct.Call) -> Any:
         p = call.request_params
         inst = org_instance(call, p)
+        # AWS API reference: "This action must be called from the management account
+        # containing your organization instance of IAM Identity Center."
+        if delegated(call, inst):
+            raise access_denied(f"User: arn:aws:sts::{call.current_account}:assumed-role is not authorized to "
+                                "perform ListAccountAssignmentsForPrincipal: it must be called from the "
+                                "management account")
         ptype, pid = principal(p, inst)
         flt = p.get("Filter") or {}
         only = account(call, inst, flt["AccountId"], "Filter.AccountId") if flt.get("AccountId") else None
         pairs = [(a, ps) for a, ps in world.assignments_of_principal(ptype, pid)
-                 if (only is None or a == only) and not (delegated(call, inst) and a == world.management)]
+                 if only is None or a == only]
         items, token = paging.page(pairs, p.get("NextToken"), p.get("MaxResults"), maximum=100, default=100,
                                    scope=("ListAccountAssignmentsForPrincipal", ptype, pid, only,
                                           call.current_account))
