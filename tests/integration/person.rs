@@ -464,3 +464,47 @@ async fn the_lambda_event_answers_and_writes_the_lookup() {
         assert_eq!(err.error_type(), "InvalidEvent", "{bad}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn from_a_delegated_administrator_the_account_assignments_are_visibly_missing() {
+    // AWS lets only the management account ask ListAccountAssignmentsForPrincipal: from
+    // the delegated administrator the lookup still finds the person everywhere and says
+    // that their AWS accounts could not be read.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(crate::emulator::root().join("tests/emulator/scenarios/blog.json")).unwrap();
+    let mut scenario: Value = serde_json::from_str(&text).unwrap();
+    scenario["delegated_admin"] = json!("111122224444");
+    let path = dir.path().join("blog-delegated.json");
+    std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
+    let emu = Emulator::start(path.to_str().unwrap());
+    let found_dir = tempfile::tempdir().unwrap();
+    let out = emu
+        .command()
+        .env("AWS_ACCESS_KEY_ID", "AKIAACCOUNT111122224444")
+        .env("CurrentAccountId", "111122224444")
+        .args(["find-person", "username2+adminuser@domain.com", "--json", "--out-dir"])
+        .arg(found_dir.path())
+        .output()
+        .expect("run find-person");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["complete"], false);
+    let csv = Csv::read(&found_dir.path().join("person_access.csv"));
+    let stores: std::collections::BTreeSet<&str> = csv
+        .rows
+        .iter()
+        .filter(|r| r[8] == "STORE_MEMBERSHIP")
+        .map(|r| r[1].as_str())
+        .collect();
+    assert_eq!(stores.len(), 3, "still found in every store: {stores:?}");
+    assert!(csv.rows.iter().all(|r| r[8] != "AWS_ACCOUNT"), "{:?}", csv.rows);
+    let errors = Csv::read(&found_dir.path().join("account_errors.csv"));
+    assert!(
+        errors
+            .rows
+            .iter()
+            .any(|r| r[3] == "ACCESS_DENIED" && r[4].contains("ListAccountAssignmentsForPrincipal")),
+        "{:?}",
+        errors.rows
+    );
+}
