@@ -133,14 +133,6 @@ pub async fn run_audit(
     };
     let reads =
         early_reads.unwrap_or_else(|| OrganizationReads::start(clients, &calls, &current, config.max_concurrency >= 2));
-    // Boxed: the collect future is large and deeply nested.
-    let mut collected = Box::pin(collect::collect(clients, Arc::clone(&calls), plan, reads)).await?;
-    analysis::sort_errors(&mut collected.inventory.errors);
-    let inventory = &collected.inventory;
-
-    let instance_rows = analysis::instance_rows(inventory);
-    let duplicates = analysis::duplicated_users(&inventory.stores, inventory.instances.values());
-    let counts = analysis::count(inventory, duplicates.len());
 
     let date = started_at
         .format(format_description!("[year]-[month]-[day]"))
@@ -152,34 +144,44 @@ pub async fn run_audit(
     // written there row by row, then the sinks read the files. Removed when this function
     // returns, whether the run succeeded or not.
     let staging = (bucket.is_some() || out_dir.is_some()).then(Staging::new).transpose()?;
+
+    // The previous run (for `changes`) is read while this one collects: nothing of this
+    // run is written before both are done.
+    let read_calls = Calls::new(RetryPolicy::uploads(), 0.0, None);
+    let s3 = clients.s3();
+    let previous_read = async {
+        match (&staging, bucket, out_dir) {
+            (Some(staging), Some(bucket), _) => {
+                let source = previous::Bucket {
+                    client: &s3,
+                    calls: &read_calls,
+                    owner: &current,
+                    bucket,
+                    prefix: &config.report_prefix,
+                };
+                source.previous(&COMPARED, staging.path()).await
+            }
+            (Some(_), None, Some(dir)) => previous::from_dir(dir, &COMPARED),
+            _ => None,
+        }
+    };
+    // Boxed: the collect future is large and deeply nested.
+    let collecting = Box::pin(collect::collect(clients, Arc::clone(&calls), plan, reads));
+    let (collected, previous) = tokio::join!(collecting, previous_read);
+    let mut collected = collected?;
+    analysis::sort_errors(&mut collected.inventory.errors);
+    let inventory = &collected.inventory;
+
+    let instance_rows = analysis::instance_rows(inventory);
+    let duplicates = analysis::duplicated_users(&inventory.stores, inventory.instances.values());
+    let counts = analysis::count(inventory, duplicates.len());
     let mut artifacts = match &staging {
         Some(staging) => write_reports(staging, inventory, &instance_rows, &duplicates)?,
         None => Vec::new(),
     };
-    // Changes since the previous run (issue 13): read it back before anything of this
-    // run is written where it lives, then compare report by report.
+    // Changes since the previous run (issue 13): compared report by report.
     let changes = match &staging {
         Some(staging) => {
-            let compared: Vec<&'static str> = artifacts
-                .iter()
-                .filter(|a| a.extension == "csv" && a.name != report::ACCOUNT_ERRORS)
-                .map(|a| a.name)
-                .collect();
-            let previous = match (bucket, out_dir) {
-                (Some(bucket), _) => {
-                    let read_calls = Calls::new(RetryPolicy::uploads(), 0.0, None);
-                    let source = previous::Bucket {
-                        client: &clients.s3(),
-                        calls: &read_calls,
-                        owner: &current,
-                        bucket,
-                        prefix: &config.report_prefix,
-                    };
-                    source.previous(&compared, staging.path()).await
-                }
-                (None, Some(dir)) => previous::from_dir(dir, &compared),
-                (None, None) => None,
-            };
             let (artifact, changes) = write_changes(staging, &artifacts, previous.as_ref(), &inventory.errors)?;
             artifacts.push(artifact);
             changes
@@ -271,6 +273,15 @@ pub async fn run_audit(
     }
     Ok(summary)
 }
+
+/// The reports compared with the previous run's (`account_errors` says itself what
+/// failed, and is not compared).
+const COMPARED: [&str; 4] = [
+    report::INSTANCES,
+    report::DUPLICATED_USERS,
+    report::APPLICATION_ASSIGNMENTS,
+    report::ACCOUNT_ASSIGNMENTS,
+];
 
 /// Writes every CSV report of the run to the temporary folder, in the order they are
 /// uploaded. Rows go straight from the analyses to the files: the assignment rows are
