@@ -145,16 +145,16 @@ pub async fn run_audit(
     // returns, whether the run succeeded or not.
     let staging = (bucket.is_some() || out_dir.is_some()).then(Staging::new).transpose()?;
 
-    // The previous run (for `changes`) is read while this one collects: nothing of this
-    // run is written before both are done.
-    let read_calls = Calls::new(RetryPolicy::uploads(), 0.0, None);
+    // The previous run (for `changes`) is read while this one collects (its requests
+    // count against MAX_CONCURRENCY like the others): nothing of this run is written
+    // before both are done.
     let s3 = clients.s3();
     let previous_read = async {
         match (&staging, bucket, out_dir) {
             (Some(staging), Some(bucket), _) => {
                 let source = previous::Bucket {
                     client: &s3,
-                    calls: &read_calls,
+                    calls: &calls,
                     owner: &current,
                     bucket,
                     prefix: &config.report_prefix,
