@@ -198,5 +198,8 @@ async fn unicode_emails_match_in_nfc_and_distinct_letters_stay_distinct() {
     let emails: BTreeSet<&str> = duplicates.column("User_email").into_iter().collect();
     assert!(emails.contains("ren\u{e9}@example.com"), "{emails:?}");
     assert!(!emails.iter().any(|e| e.contains("stra")), "{emails:?}");
-    assert_eq!(out.summary["counts"]["duplicated_users"], 4, "the blog's three and René");
+    assert_eq!(
+        out.summary["counts"]["duplicated_users"], 4,
+        "the blog's three and René"
+    );
 }
