@@ -113,3 +113,33 @@ async fn an_instance_being_deleted_is_listed_with_its_status_and_not_read() {
     let applications = Csv::read(&out_dir.join("application_assignments.csv"));
     assert!(applications.rows.iter().all(|r| r[1] != "d-111111111111"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_being_created_without_a_store_yet_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(crate::emulator::root().join("tests/emulator/scenarios/blog.json")).unwrap();
+    let mut scenario: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for instance in scenario["instances"].as_array_mut().unwrap() {
+        if instance["identity_store_id"] == "d-222222222222" {
+            instance["status"] = json!("CREATE_IN_PROGRESS");
+        }
+    }
+    let path = dir.path().join("blog-creating.json");
+    std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
+    let emu = Emulator::start(path.to_str().unwrap());
+    let out_dir = dir.path().join("out");
+    let out = run(&emu, &["--no-upload", "--out-dir", out_dir.to_str().unwrap()], &[]);
+    assert!(out.status.success(), "run failed: {}", out.stderr);
+    // 111122225555 sees the organization instance and its own, still being created,
+    // which ListInstances names without a store: listed with its status, not an error.
+    let instances = Csv::read(&out_dir.join("idc_instances.csv"));
+    let own: Vec<&Vec<String>> = instances
+        .rows
+        .iter()
+        .filter(|r| r[0] == "111122225555" && r[3] == "ACCOUNT")
+        .collect();
+    assert_eq!(own.len(), 1, "{:?}", instances.rows);
+    assert_eq!((own[0][1].as_str(), own[0][7].as_str()), ("", "CREATE_IN_PROGRESS"));
+    assert_eq!(out.summary["account_errors"], json!([]));
+    assert_eq!(out.summary["complete"], true);
+}

@@ -95,6 +95,10 @@ class Instance:
             "CreatedDate": self.created,
             "Status": self.status,
         }
+        # An instance still being created (or whose creation failed) has no identity
+        # store to name yet (botocore's model makes both members optional).
+        if self.status in ("CREATE_IN_PROGRESS", "CREATE_FAILED"):
+            del out["IdentityStoreId"], out["IdentityStoreArn"]
         if with_regions:
             out["PrimaryRegion"] = self.region
             out["Regions"] = [
