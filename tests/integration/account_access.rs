@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::emulator::{Csv, Emulator, expected, root, run};
+use crate::emulator::{Csv, Emulator, expected, run, start_edited};
 
 const HEADER: [&str; 13] = [
     "InstanceArn",
@@ -172,17 +172,14 @@ async fn a_group_whose_members_cannot_be_read_is_not_an_empty_group() {
 /// The blog organization with 111122224444 as Identity Center's delegated
 /// administrator; the management account's member role deployed by hand or not.
 fn delegated_blog(dir: &std::path::Path, management_role: bool) -> Emulator {
-    let path = dir.join("blog-delegated.json");
-    let text = std::fs::read_to_string(root().join("tests/emulator/scenarios/blog.json")).unwrap();
-    let mut scenario: Value = serde_json::from_str(&text).unwrap();
-    scenario["delegated_admin"] = json!("111122224444");
-    for account in scenario["accounts"].as_array_mut().unwrap() {
-        if account["id"] == "111122223333" {
-            account["has_role"] = json!(management_role);
+    start_edited("blog", dir, |scenario| {
+        scenario["delegated_admin"] = json!("111122224444");
+        for account in scenario["accounts"].as_array_mut().unwrap() {
+            if account["id"] == "111122223333" {
+                account["has_role"] = json!(management_role);
+            }
         }
-    }
-    std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
-    Emulator::start(path.to_str().unwrap())
+    })
 }
 
 const AS_DELEGATED_ADMIN: [(&str, &str); 2] = [

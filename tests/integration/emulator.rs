@@ -186,6 +186,18 @@ impl Drop for Emulator {
     }
 }
 
+/// Starts the emulator on a shipped scenario (`blog`, `messy`) as `edit` changes it; the
+/// changed scenario is written to `dir`.
+pub fn start_edited(scenario: &str, dir: &Path, edit: impl FnOnce(&mut Value)) -> Emulator {
+    let path = root().join(format!("tests/emulator/scenarios/{scenario}.json"));
+    let text = std::fs::read_to_string(&path).expect("read scenario");
+    let mut value: Value = serde_json::from_str(&text).expect("scenario json");
+    edit(&mut value);
+    let edited = dir.join(format!("{scenario}-edited.json"));
+    std::fs::write(&edited, serde_json::to_vec(&value).expect("encode scenario")).expect("write scenario");
+    Emulator::start(edited.to_str().expect("a UTF-8 path"))
+}
+
 /// The `expected` block a shipped scenario carries.
 pub fn expected(scenario: &str) -> Value {
     let path = root().join(format!("tests/emulator/scenarios/{scenario}.json"));

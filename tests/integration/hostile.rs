@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::emulator::{Csv, Emulator, root, run};
+use crate::emulator::{Csv, Emulator, root, run, start_edited};
 
 /// Whether a spreadsheet could read the cell as a formula: it starts with a tab or a
 /// carriage return, or its first non-blank character is `=`, `+`, `-`, `@` or a
@@ -177,20 +177,17 @@ async fn hostile_values_round_trip_and_are_neutralised() {
 #[tokio::test(flavor = "multi_thread")]
 async fn unicode_emails_match_in_nfc_and_distinct_letters_stay_distinct() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(root().join("tests/emulator/scenarios/blog.json")).unwrap();
-    let mut scenario: Value = serde_json::from_str(&text).unwrap();
-    let users = scenario["users"].as_array_mut().unwrap();
-    for (store, name, email) in [
-        ("d-111122223333", "rene.org", "Ren\u{e9}@example.com"),
-        ("d-222222222222", "rene.acct", "rene\u{301}@example.com"),
-        ("d-111122223333", "strauss.org", "stra\u{df}e@example.com"),
-        ("d-222222222222", "strasse.acct", "strasse@example.com"),
-    ] {
-        users.push(json!({"store": store, "user_name": name, "display_name": name, "emails": [email]}));
-    }
-    let path = dir.path().join("blog-unicode.json");
-    std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
-    let emu = Emulator::start(path.to_str().unwrap());
+    let emu = start_edited("blog", dir.path(), |scenario| {
+        let users = scenario["users"].as_array_mut().unwrap();
+        for (store, name, email) in [
+            ("d-111122223333", "rene.org", "Ren\u{e9}@example.com"),
+            ("d-222222222222", "rene.acct", "rene\u{301}@example.com"),
+            ("d-111122223333", "strauss.org", "stra\u{df}e@example.com"),
+            ("d-222222222222", "strasse.acct", "strasse@example.com"),
+        ] {
+            users.push(json!({"store": store, "user_name": name, "display_name": name, "emails": [email]}));
+        }
+    });
     let out_dir = dir.path().join("out");
     let out = run(&emu, &["--no-upload", "--out-dir", out_dir.to_str().unwrap()], &[]);
     assert!(out.status.success(), "run failed: {}", out.stderr);

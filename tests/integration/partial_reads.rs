@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::emulator::{Csv, Emulator, run};
+use crate::emulator::{Csv, Emulator, run, start_edited};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_store_whose_groups_are_refused_keeps_its_users_and_members() {
@@ -84,16 +84,13 @@ async fn a_store_whose_users_are_refused_is_counted_failed_but_keeps_its_groups(
 #[tokio::test(flavor = "multi_thread")]
 async fn an_instance_being_deleted_is_listed_with_its_status_and_not_read() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(crate::emulator::root().join("tests/emulator/scenarios/blog.json")).unwrap();
-    let mut scenario: serde_json::Value = serde_json::from_str(&text).unwrap();
-    for instance in scenario["instances"].as_array_mut().unwrap() {
-        if instance["identity_store_id"] == "d-111111111111" {
-            instance["status"] = json!("DELETE_IN_PROGRESS");
+    let emu = start_edited("blog", dir.path(), |scenario| {
+        for instance in scenario["instances"].as_array_mut().unwrap() {
+            if instance["identity_store_id"] == "d-111111111111" {
+                instance["status"] = json!("DELETE_IN_PROGRESS");
+            }
         }
-    }
-    let path = dir.path().join("blog-deleting.json");
-    std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
-    let emu = Emulator::start(path.to_str().unwrap());
+    });
     let out_dir = dir.path().join("out");
     let out = run(&emu, &["--no-upload", "--out-dir", out_dir.to_str().unwrap()], &[]);
     assert!(out.status.success(), "run failed: {}", out.stderr);
@@ -117,16 +114,13 @@ async fn an_instance_being_deleted_is_listed_with_its_status_and_not_read() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_instance_being_created_without_a_store_yet_is_listed() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(crate::emulator::root().join("tests/emulator/scenarios/blog.json")).unwrap();
-    let mut scenario: serde_json::Value = serde_json::from_str(&text).unwrap();
-    for instance in scenario["instances"].as_array_mut().unwrap() {
-        if instance["identity_store_id"] == "d-222222222222" {
-            instance["status"] = json!("CREATE_IN_PROGRESS");
+    let emu = start_edited("blog", dir.path(), |scenario| {
+        for instance in scenario["instances"].as_array_mut().unwrap() {
+            if instance["identity_store_id"] == "d-222222222222" {
+                instance["status"] = json!("CREATE_IN_PROGRESS");
+            }
         }
-    }
-    let path = dir.path().join("blog-creating.json");
-    std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
-    let emu = Emulator::start(path.to_str().unwrap());
+    });
     let out_dir = dir.path().join("out");
     let out = run(&emu, &["--no-upload", "--out-dir", out_dir.to_str().unwrap()], &[]);
     assert!(out.status.success(), "run failed: {}", out.stderr);

@@ -9,7 +9,7 @@ use idc_report::config::{Config, RunMode};
 use idc_report::handler::{Answer, App, invoke};
 use serde_json::{Value, json};
 
-use crate::emulator::{BUCKET, Csv, Emulator, root};
+use crate::emulator::{BUCKET, Csv, Emulator, root, start_edited};
 
 const HEADER: [&str; 17] = [
     "Email",
@@ -471,12 +471,9 @@ async fn from_a_delegated_administrator_the_account_assignments_are_visibly_miss
     // the delegated administrator the lookup still finds the person everywhere and says
     // that their AWS accounts could not be read.
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(crate::emulator::root().join("tests/emulator/scenarios/blog.json")).unwrap();
-    let mut scenario: Value = serde_json::from_str(&text).unwrap();
-    scenario["delegated_admin"] = json!("111122224444");
-    let path = dir.path().join("blog-delegated.json");
-    std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
-    let emu = Emulator::start(path.to_str().unwrap());
+    let emu = start_edited("blog", dir.path(), |scenario| {
+        scenario["delegated_admin"] = json!("111122224444");
+    });
     let found_dir = tempfile::tempdir().unwrap();
     let out = emu
         .command()

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::emulator::{Csv, Emulator, run};
+use crate::emulator::{Csv, Emulator, run, start_edited};
 
 fn instances(emu: &Emulator, env: &[(&str, &str)]) -> (Csv, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
@@ -47,21 +47,18 @@ async fn the_region_scan_finds_what_all_regions_finds_and_a_list_narrows_it() {
 /// The blog organization, with 111122225555's account instance moved to the opt-in
 /// Region ap-southeast-3, which only that account has enabled.
 fn blog_with_an_opt_in_region(dir: &std::path::Path) -> Emulator {
-    let text = std::fs::read_to_string(crate::emulator::root().join("tests/emulator/scenarios/blog.json")).unwrap();
-    let mut scenario: serde_json::Value = serde_json::from_str(&text).unwrap();
-    for account in scenario["accounts"].as_array_mut().unwrap() {
-        if account["id"] == "111122225555" {
-            account["enabled_regions"] = json!(["ap-southeast-3"]);
+    start_edited("blog", dir, |scenario| {
+        for account in scenario["accounts"].as_array_mut().unwrap() {
+            if account["id"] == "111122225555" {
+                account["enabled_regions"] = json!(["ap-southeast-3"]);
+            }
         }
-    }
-    for instance in scenario["instances"].as_array_mut().unwrap() {
-        if instance["owner"] == "111122225555" {
-            instance["region"] = json!("ap-southeast-3");
+        for instance in scenario["instances"].as_array_mut().unwrap() {
+            if instance["owner"] == "111122225555" {
+                instance["region"] = json!("ap-southeast-3");
+            }
         }
-    }
-    let path = dir.join("blog-opt-in.json");
-    std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
-    Emulator::start(path.to_str().unwrap())
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -122,17 +119,14 @@ async fn a_scan_keeps_an_instances_primary_region_not_the_first_replica_scanned(
     // 111122221111's account instance lives in us-east-2 and is replicated to us-east-1,
     // which a scan reaches first; ListInstances without RegionScope names no primary.
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(crate::emulator::root().join("tests/emulator/scenarios/blog.json")).unwrap();
-    let mut scenario: serde_json::Value = serde_json::from_str(&text).unwrap();
-    for instance in scenario["instances"].as_array_mut().unwrap() {
-        if instance["owner"] == "111122221111" {
-            instance["region"] = json!("us-east-2");
-            instance["additional_regions"] = json!(["us-east-1"]);
+    let emu = start_edited("blog", dir.path(), |scenario| {
+        for instance in scenario["instances"].as_array_mut().unwrap() {
+            if instance["owner"] == "111122221111" {
+                instance["region"] = json!("us-east-2");
+                instance["additional_regions"] = json!(["us-east-1"]);
+            }
         }
-    }
-    let path = dir.path().join("blog-replicated.json");
-    std::fs::write(&path, serde_json::to_vec(&scenario).unwrap()).unwrap();
-    let emu = Emulator::start(path.to_str().unwrap());
+    });
     let (all, _) = instances(&emu, &[]);
     emu.set_faults(json!({"faults": [], "region_scope_supported": false}));
     let (scanned, summary) = instances(&emu, &[]);
