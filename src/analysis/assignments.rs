@@ -285,4 +285,41 @@ mod tests {
             .collect();
         assert_eq!(got, want);
     }
+
+    #[test]
+    fn a_group_ending_one_application_does_not_leak_into_the_next() {
+        let (mut apps, mut instances, stores) = fixture();
+        let unknown = InstanceArn::from("arn:aws:sso:::instance/ssoins-unknown");
+        let mut last = apps[0].clone();
+        last.name = "group-last".into();
+        last.assignments = vec![Assignment {
+            principal_type: PrincipalType::Group,
+            principal_id: "g-full".into(),
+        }];
+        let mut orphan = last.clone();
+        orphan.name = "orphan".into();
+        orphan.instance_arn = unknown.clone();
+        apps = vec![last, orphan, apps[1].clone()];
+        instances.retain(|arn, _| arn != &unknown);
+        let got: Vec<(String, String, String)> = assignment_rows(&apps, &instances, &stores)
+            .map(|r| {
+                (
+                    r.application.name.clone(),
+                    r.principal.as_ref().map_or(String::new(), |p| p.name.to_owned()),
+                    r.user.as_ref().map_or(String::new(), |u| u.user_id.to_owned()),
+                )
+            })
+            .collect();
+        let want: Vec<(String, String, String)> = [
+            ("group-last", "admins", "u-1"),
+            ("group-last", "admins", "u-2"),
+            // An instance the audit never saw: no store, so no members and no names.
+            ("orphan", "", ""),
+            ("unassigned", "", ""),
+        ]
+        .into_iter()
+        .map(|(a, b, c)| (a.into(), b.into(), c.into()))
+        .collect();
+        assert_eq!(got, want);
+    }
 }
