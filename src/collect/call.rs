@@ -7,6 +7,7 @@
 //! retry layer: there is no shared retry quota for a burst of throttling to drain, and
 //! every retry can respect the Lambda deadline.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::future::Future;
@@ -19,7 +20,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use crate::model::{AccountId, ErrorCode};
@@ -141,6 +142,32 @@ enum Reach {
     Reserved,
 }
 
+tokio::task_local! {
+    /// The request permit a running unit keeps between its calls, so that its next
+    /// page does not queue behind units that have not started (a chain of pages is
+    /// often the run's critical path). Given back while the unit waits on a rate limit
+    /// or a backoff, and when the unit ends.
+    static HELD: RefCell<Option<OwnedSemaphorePermit>>;
+}
+
+/// Runs a unit of work so that its calls keep their request permit between them
+/// (see `HELD`); calls outside such a scope take a permit per call.
+pub async fn keeping_permit<F: Future>(unit: F) -> F::Output {
+    HELD.scope(RefCell::new(None), unit).await
+}
+
+/// Gives back the permit the current unit holds, if any.
+fn release_held() {
+    let _ = HELD.try_with(|held| held.borrow_mut().take());
+}
+
+/// Keeps `permit` for the current unit's next call (dropped outside a unit).
+fn keep_held(permit: Option<OwnedSemaphorePermit>) {
+    if let Some(permit) = permit {
+        let _ = HELD.try_with(move |held| *held.borrow_mut() = Some(permit));
+    }
+}
+
 /// One of the `MAX_CONCURRENCY` request slots, set aside for a chain of calls that
 /// is the run's critical path (the organization's listing, one page at a time) so
 /// that it never queues behind other reads; given back when dropped.
@@ -169,7 +196,7 @@ pub struct Calls {
     /// At most this many requests in flight at once (`MAX_CONCURRENCY`); a call takes
     /// a permit only once its rate-limit slot has come, so a call waiting on one
     /// account's limit never holds back another account's.
-    in_flight: Option<Semaphore>,
+    in_flight: Option<Arc<Semaphore>>,
     retries: AtomicU64,
     calls: AtomicU64,
 }
@@ -189,7 +216,7 @@ impl Calls {
 
     /// Allows at most `requests` requests in flight at once.
     pub fn with_concurrency(mut self, requests: usize) -> Self {
-        self.in_flight = Some(Semaphore::new(requests.max(1)));
+        self.in_flight = Some(Arc::new(Semaphore::new(requests.max(1))));
         self
     }
 
@@ -198,27 +225,31 @@ impl Calls {
         (self.calls.load(Ordering::Relaxed), self.retries.load(Ordering::Relaxed))
     }
 
-    /// Waits for a slot of the caller's rate limit.
-    async fn pace(&self, caller: &AccountId, service: Service) {
-        let Some(rate) = self.rate.filter(|_| service.rate_limited()) else {
-            return;
-        };
+    /// Takes the next slot of the caller's rate limit: when it comes, or `None` when
+    /// the call may go now.
+    fn next_slot(&self, caller: &AccountId, service: Service) -> Option<Instant> {
+        let rate = self.rate.filter(|_| service.rate_limited())?;
         let interval = Duration::from_secs_f64(1.0 / rate);
         // Allow a burst of about one second's worth of calls.
         let tolerance = interval.mul_f64(rate.max(1.0) - 1.0);
         let now = Instant::now();
-        let start = {
-            let Ok(mut slots) = self.slots.lock() else {
-                return;
-            };
-            let tat = slots.entry((caller.clone(), service)).or_insert(now);
-            let earliest = tat.checked_sub(tolerance).unwrap_or(now);
-            let start = earliest.max(now);
-            *tat = (*tat).max(now) + interval;
-            start
+        let Ok(mut slots) = self.slots.lock() else {
+            return None;
         };
-        if start > now {
-            tokio::time::sleep_until(start).await;
+        let tat = slots.entry((caller.clone(), service)).or_insert(now);
+        let earliest = tat.checked_sub(tolerance).unwrap_or(now);
+        let start = earliest.max(now);
+        *tat = (*tat).max(now) + interval;
+        (start > now).then_some(start)
+    }
+
+    /// A request permit for the next call: the one this unit kept from its last call,
+    /// or a new one (`None` without a concurrency bound).
+    async fn permit(&self) -> Option<OwnedSemaphorePermit> {
+        let in_flight = self.in_flight.as_ref()?;
+        match HELD.try_with(|held| held.borrow_mut().take()) {
+            Ok(Some(permit)) => Some(permit),
+            _ => Arc::clone(in_flight).acquire_owned().await.ok(),
         }
     }
 
@@ -306,19 +337,28 @@ impl Calls {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.pace(caller, service).await;
+            if let Some(slot) = self.next_slot(caller, service) {
+                // Waiting on this account's rate limit: the unit's permit goes back, for
+                // other accounts' calls to use meanwhile.
+                release_held();
+                tokio::time::sleep_until(slot).await;
+            }
             // A call in a reserved slot (the organization's listing) already holds one.
-            let permit = match &self.in_flight {
-                Some(in_flight) if reach != Reach::Reserved => in_flight.acquire().await.ok(),
-                _ => None,
+            let permit = match reach {
+                Reach::Reserved => None,
+                Reach::Known | Reach::Probe => self.permit().await,
             };
             self.calls.fetch_add(1, Ordering::Relaxed);
             let sent = send().await;
-            drop(permit);
             let err = match sent {
-                Ok(value) => return Ok(value),
+                Ok(value) => {
+                    keep_held(permit);
+                    return Ok(value);
+                }
                 Err(err) => err,
             };
+            // No permit is held through a backoff.
+            drop(permit);
             let failure = classify(&err);
             let give_up = |failure: Failure| CallError {
                 service: service.as_str(),

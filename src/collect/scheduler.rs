@@ -17,7 +17,7 @@ use crate::model::{Account, AccountError, AccountId, ErrorCode};
 
 use super::call::{CallError, FailureKind};
 use super::state::{Context, State};
-use super::work::{Fold, Lane, Priority, Running, Unit};
+use super::work::{Fold, Lane, Priority, Unit};
 
 /// The order lanes are served in: priority of the unit at the head, most units
 /// queued, then first come.
@@ -189,7 +189,7 @@ impl Scheduler {
     fn spawn(&mut self, lane: Lane, unit: Box<dyn Unit>) {
         let not_reached = unit.not_reached();
         let account: Option<AccountId> = unit.audited_account().cloned();
-        let running: Running = unit.run(Arc::clone(&self.context));
+        let running = super::call::keeping_permit(unit.run(Arc::clone(&self.context)));
         let handle = match self.context.plan.stop_at {
             None => self.running.spawn(running),
             Some(stop) => {
