@@ -88,6 +88,15 @@ SCENARIOS: dict[str, dict[str, Any]] = {
                    "under 5 permission sets", "kind": "memory",
           "gen": {"accounts": 20, "account_instances": 0, "users": 50000, "seed": 7, "permission_sets": 5,
                   "big_group": 50000, "big_group_accounts": 20, "big_group_permission_sets": 5}},
+    # Issue 14: (d)'s organization audited across invocations of a shortened deadline, and
+    # (c)'s size for the memory of an invocation that loads and saves a checkpoint.
+    "f": {"title": "(f) (d) resumed: its audit in at least 5 invocations of a shortened deadline, against its "
+                   "one-shot run", "kind": "resume", "invocations": 6,
+          "gen": {"accounts": 1000, "account_instances": 100, "users": 20000, "seed": 7,
+                  "permission_sets": 100, "pairs": 5000}},
+    "g": {"title": "(g) 5,000 accounts, 100,000 users, resumed: peak memory of an invocation, checkpoint included",
+          "kind": "resume-memory", "invocations": 5,
+          "gen": {"accounts": 5000, "account_instances": 500, "users": 100000, "seed": 7}},
 }
 DEFAULT_SCENARIOS = "a,b,c"   # d (about 5 min) and e (about 2 min): --scenarios a,b,c,d,e
 
@@ -97,6 +106,9 @@ TARGET_WALL_C = 300.0         # (c): under 300 s
 TARGET_RSS_MB = 128.0         # (c): under 128 MB (the Lambda default); shown for every run
 TARGET_FLOOR_RATIO = 1.15     # (d): wall time within 1.15x of the rate limit's floor
 TARGET_RSS_ROWS_MB = 256.0    # (e): 5 million account_assignments rows under 256 MB
+TARGET_INVOCATIONS = 5        # (f): the resumed run takes at least this many invocations
+TARGET_RSS_RESUMED_MB = 256.0 # (f), (g): peak RSS of every invocation, checkpoint included
+RESUME_MARGIN_S = 5           # (f), (g): DEADLINE_MARGIN_SECONDS of the resumed invocations
 TARGET_BINARY_MB = 15.0       # arm64 release binary
 TARGET_STARTUP_MS = 50.0      # start-up to ready for the first event
 
@@ -460,6 +472,69 @@ def run_audit(emu: Emulator, concurrency: int, work_dir: str, label: str,
             "objects": list_objects(emu, prefix + "/")}
 
 
+def run_resumed(emu: Emulator, concurrency: int, work_dir: str, label: str, collect_s: float,
+                max_invocations: int = 60) -> dict[str, Any]:
+    """Runs one resumable run (`continue_run`), an `idc-report run --event` process per
+    invocation, each `collect_s` seconds of collection plus RESUME_MARGIN_S of margin before
+    its deadline, until the run answers done; each invocation's wall time, peak RSS and
+    answer."""
+    env = base_env(emu.endpoint)
+    prefix = f"bench/{label}"
+    env.update({"MAX_CONCURRENCY": str(concurrency), "reports_bucket": BUCKET,
+                "CurrentAccountId": "111122223333", "REPORT_PREFIX": prefix,
+                "DEADLINE_MARGIN_SECONDS": str(RESUME_MARGIN_S)})
+    event_path = os.path.join(work_dir, f"{label}.event.json")
+    with open(event_path, "w") as fh:
+        json.dump({"continue_run": {"name": label, "started_at": dt.datetime.now(dt.timezone.utc).isoformat()}}, fh)
+    deadline_s = collect_s + RESUME_MARGIN_S
+    invocations = []
+    t0 = time.perf_counter()
+    for n in range(1, max_invocations + 1):
+        out_path = os.path.join(work_dir, f"{label}-{n}.stdout.json")
+        err_path = os.path.join(work_dir, f"{label}-{n}.stderr.log")
+        rss_path = os.path.join(work_dir, f"{label}-{n}.rusage")
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            t1 = time.perf_counter()
+            command = [CLIENT_BIN, "rss", rss_path, BINARY, "run", "--event", event_path,
+                       "--stop-after", f"{deadline_s:.3f}"]
+            code = subprocess.run(command, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL).returncode
+            wall = time.perf_counter() - t1
+        with open(rss_path) as fh:
+            _, maxrss_kb, _, _ = fh.read().split()
+        with open(out_path, "rb") as fh:
+            try:
+                answer = json.loads(fh.read() or b"null")
+            except json.JSONDecodeError:
+                answer = None
+        invocations.append({"n": n, "exit": code, "wall": wall, "rss_mb": int(maxrss_kb) / 1024.0,
+                            "answer": answer, "stderr": err_path, "deadline_s": deadline_s})
+        say(f"    ... {label}: invocation {n}: exit {code}, {wall:.1f} s, peak RSS {int(maxrss_kb) / 1024:.1f} MB, "
+            + (f"done" if answer and answer.get("done") else
+               f"pending units {(answer or {}).get('pending_units')}, checkpoint "
+               f"{((answer or {}).get('checkpoint') or {}).get('bytes', 0) / 1e6:.1f} MB"))
+        if code != 0 or not answer or answer.get("done"):
+            break
+    total = time.perf_counter() - t0
+    stats = emu.admin("stats")
+    last = invocations[-1]["answer"] or {}
+    return {"invocations": invocations, "wall": total, "summary": last.get("summary"), "done": bool(last.get("done")),
+            "stats": stats, "prefix": prefix, "collect_s": collect_s}
+
+
+def latest_reports(emu: "Emulator", prefix: str) -> dict[str, bytes]:
+    """The CSV reports a run left under `{prefix}/latest/`, by name."""
+    import boto3  # in the emulator's venv (moto depends on it)
+    s3 = boto3.client("s3", endpoint_url=emu.endpoint, region_name="us-east-1",
+                      aws_access_key_id=MGMT_KEY, aws_secret_access_key="testing")
+    out = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=f"{prefix}/latest/"):
+        for o in page.get("Contents", []):
+            if o["Key"].endswith(".csv"):
+                name = o["Key"].rsplit("/", 1)[1][:-4]
+                out[name] = s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read()
+    return out
+
+
 def list_objects(emu: "Emulator", prefix: str) -> list[int]:
     """Sizes of the objects under `prefix` in the bench bucket."""
     import boto3  # in the emulator's venv (moto depends on it)
@@ -743,7 +818,7 @@ def run_scenario(key: str, latency_ms: float, concurrency: int, serial: bool, wo
             say("no latency and no emulator rate limit (the audit still paces itself at API_RATE_LIMIT 20/s): "
                 "this run measures memory")
 
-        if kind == "rate":
+        if kind in ("rate", "resume"):
             emu.latency(latency_ms, EMULATOR_RATE_LIMIT)
             say(f"emulator: {latency_ms:.0f} ms latency and a rate limit of {EMULATOR_RATE_LIMIT['rps']:.0f} requests/s "
                 f"(burst {EMULATOR_RATE_LIMIT['burst']}) per (calling account, service) on "
@@ -756,6 +831,8 @@ def run_scenario(key: str, latency_ms: float, concurrency: int, serial: bool, wo
             emu.latency(latency_ms)
         else:
             emu.latency(0)
+            if kind == "resume-memory":
+                say("no latency and no emulator rate limit: this run measures the memory of resumed invocations")
         runs = {}
         for c in ([concurrency, 1] if serial and kind == "latency" else [concurrency]):
             emu.admin("stats/reset", {})
@@ -765,11 +842,27 @@ def run_scenario(key: str, latency_ms: float, concurrency: int, serial: bool, wo
             if out_dir:
                 rows_written = count_rows(os.path.join(out_dir, "account_assignments.csv"))
                 shutil.rmtree(out_dir, ignore_errors=True)  # about 1.5 GB at 5 million rows
+        resumed = None
+        if kind.startswith("resume"):
+            one_shot = runs[concurrency]["wall"]
+            # Collection time per invocation: the one-shot run's, split so that the run
+            # needs more invocations than the target asks.
+            collect_s = max(2.0, one_shot / sc["invocations"])
+            emu.admin("stats/reset", {})
+            say(f"running the audit resumed: invocations of {collect_s:.1f} s of collection + "
+                f"{RESUME_MARGIN_S} s margin (DEADLINE_MARGIN_SECONDS) each, MAX_CONCURRENCY={concurrency} ...")
+            resumed = run_resumed(emu, concurrency, work_dir, f"{key}-resumed", collect_s)
+            resumed["identical"] = {}
+            one = latest_reports(emu, f"bench/{key}-c{concurrency}")
+            two = latest_reports(emu, resumed["prefix"])
+            for name in sorted(set(one) | set(two)):
+                resumed["identical"][name] = (one.get(name) is not None and one.get(name) == two.get(name),
+                                              len(one.get(name) or b""), len(two.get(name) or b""))
         emu.latency(0)
     finally:
         emu.stop()
     return {"key": key, "kind": kind, "title": sc["title"], "scenario": scen_arg, "analysis": a, "capacity": cap,
-            "runs": runs, "ideal_rate": ideal, "rows_written": rows_written}
+            "runs": runs, "ideal_rate": ideal, "rows_written": rows_written, "resumed": resumed}
 
 
 def count_rows(path: str) -> dict[str, int] | None:
@@ -875,8 +968,12 @@ def report_scenario(res: dict[str, Any], latency_ms: float, concurrency: int,
         if c > 1:
             targets.append((f"{key} C={c}: peak requests in flight", str(st["peak_in_flight"]), f"<= {c}",
                             st["peak_in_flight"] <= c))
-    if kind == "rate":
+    if kind in ("rate", "resume"):
         report_rate(res, concurrency, targets)
+    if kind.startswith("resume"):
+        report_resumed(res, concurrency, targets)
+    elif kind == "rate":
+        pass
     elif kind == "memory":
         report_memory(res, concurrency, targets)
     else:
@@ -1021,6 +1118,63 @@ def report_rate(res: dict[str, Any], concurrency: int, targets: list[tuple[str, 
     res["lanes"] = {"mgmt_sso": ml, "mgmt_identitystore": mid, "member_end": member_end, "member_lane": last_key}
 
 
+def report_resumed(res: dict[str, Any], concurrency: int, targets: list[tuple[str, str, str, bool | None]]) -> None:
+    """The resumed run against the one-shot run: invocations, checkpoint size and save/load
+    time per continuation, wall time, memory, identical reports."""
+    key = res["key"]
+    one = res["runs"][concurrency]
+    rr = res["resumed"]
+    inv = rr["invocations"]
+    say(f"resumed run: {len(inv)} invocations of at most {rr['collect_s']:.1f} s of collection "
+        f"(+{RESUME_MARGIN_S} s margin), each a new process (as a cold Lambda invocation)")
+    say(f"  {'#':>3} {'exit':>4} {'wall s':>7} {'deadline s':>10} {'RSS MB':>7} {'pending':>8} {'ckpt MB':>8} "
+        f"{'save ms':>8} {'load ms':>8}")
+    for i in inv:
+        a = i["answer"] or {}
+        c = a.get("checkpoint") or {}
+        load = c.get("load_ms")
+        if a.get("done"):
+            load = None
+        say(f"  {i['n']:>3} {i['exit']:>4} {i['wall']:>7.1f} {i['deadline_s']:>10.1f} {i['rss_mb']:>7.1f} "
+            f"{str(a.get('pending_units', '-')):>8} {c.get('bytes', 0) / 1e6:>8.2f} {str(c.get('save_ms', '-')):>8} "
+            f"{str(load if load is not None else '-'):>8}")
+    # The load time of invocation n is reported by n (the checkpoint of n-1); the last one
+    # (done) reports none in its answer: read it from its log.
+    last_load = None
+    with open(inv[-1]["stderr"], errors="replace") as fh:
+        for line in fh:
+            m = re.search(r"load_ms[=\"\s:]+(\d+)", line)
+            if m and "goes on" in line:
+                last_load = int(m.group(1))
+    if last_load is not None:
+        say(f"  the last invocation read its checkpoint in {last_load} ms (its log)")
+    st = rr["stats"]
+    total = st["requests_total"]
+    say(f"  wall time: resumed {rr['wall']:.1f} s (the sum of the invocations, process start-ups included) vs "
+        f"one-shot {one['wall']:.1f} s = {rr['wall'] / one['wall']:.2f}x; {total} calls (one-shot "
+        f"{one['stats']['requests_total']}), throttled {st['throttled']}, rate-limited {st.get('rate_limited')}")
+    summary = rr["summary"] or {}
+    counts, one_counts = summary.get("counts", {}), (one["summary"] or {}).get("counts", {})
+    say(f"  summary counts equal to the one-shot run's: {counts == one_counts}; complete {summary.get('complete')}")
+    same = all(v[0] for v in rr["identical"].values())
+    for name, (equal, n1, n2) in rr["identical"].items():
+        say(f"  {name + '.csv':32} one-shot {n1:>10} bytes, resumed {n2:>10} bytes: "
+            f"{'identical' if equal else 'DIFFERENT'}")
+    peak = max(i["rss_mb"] for i in inv)
+    biggest = max(((i["answer"] or {}).get("checkpoint") or {}).get("bytes", 0) for i in inv)
+    late = [i["n"] for i in inv if i["wall"] > i["deadline_s"]]
+    targets.append((f"{key}: invocations of the resumed run", str(len(inv)), f">= {TARGET_INVOCATIONS}, ending done",
+                    len(inv) >= TARGET_INVOCATIONS and rr["done"]))
+    targets.append((f"{key}: reports identical to the one-shot run's", f"{len(rr['identical'])} CSV reports, "
+                    + ("all identical" if same else "DIFFERENT"), "identical", same and len(rr["identical"]) >= 6
+                    and counts == one_counts))
+    targets.append((f"{key}: peak RSS of an invocation (largest checkpoint {biggest / 1e6:.1f} MB)",
+                    f"{peak:.1f} MB", f"< {TARGET_RSS_RESUMED_MB:.0f} MB", peak < TARGET_RSS_RESUMED_MB))
+    targets.append((f"{key}: invocations ending after their deadline", str(late or "none"), "none", not late))
+    targets.append((f"{key}: wall time resumed vs one-shot", f"{rr['wall'] / one['wall']:.2f}x "
+                    f"({rr['wall']:.0f} s vs {one['wall']:.0f} s)", "none (context)", None))
+
+
 def report_memory(res: dict[str, Any], concurrency: int, targets: list[tuple[str, str, str, bool | None]]) -> None:
     """The rows written and the peak RSS that writing them took."""
     a = res["analysis"]
@@ -1048,7 +1202,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="comma list of a (100 accounts), b (1,000 accounts, 100 account instances, 20,000 users), "
                         "c (5,000 accounts, 100,000 users), d (1,000 accounts, 100 permission sets, 5,000 "
                         "provisioned pairs, 20 requests/s enforced by the emulator; about 5 min), e (5 million "
-                        "account_assignments rows: the memory figure; about 2 min), or none (binary size and "
+                        "account_assignments rows: the memory figure; about 2 min), f ((d) resumed across at least 5 invocations "
+                        "against its one-shot run; about 10 min), g (5,000 accounts, 100,000 users resumed: memory "
+                        "per invocation; about 5 min), or none (binary size and "
                         f"start-up only); default: {DEFAULT_SCENARIOS} (a,b,c,d,e for everything)")
     p.add_argument("--quick", action="store_true", help="only scenario a (100 accounts)")
     p.add_argument("--skip-serial-at", type=int, metavar="ACCOUNTS",

@@ -262,9 +262,12 @@ async fn schedule(
     drop(reads);
     match result.map_err(CollectError::Organization)? {
         scheduler::Stop::Finished => Ok(Outcome::Finished(Box::new(scheduler.finish()))),
-        scheduler::Stop::Suspended => scheduler
-            .snapshot()
-            .map(Outcome::Suspended)
-            .map_err(CollectError::Checkpoint),
+        scheduler::Stop::Suspended => {
+            scheduler.stop_running();
+            scheduler
+                .snapshot()
+                .map(Outcome::Suspended)
+                .map_err(CollectError::Checkpoint)
+        }
     }
 }

@@ -153,6 +153,13 @@ impl Scheduler {
         self.state.finish()
     }
 
+    /// Stops the units still running (a suspended run): their calls end here, so the
+    /// rate slots a snapshot saves count every call made. Their specs stay, for the
+    /// snapshot.
+    pub fn stop_running(&mut self) {
+        self.running.abort_all();
+    }
+
     /// Writes a snapshot of the run to a file: the state, every unit not done (queued,
     /// or running: saved as it started), the rate limits.
     pub fn snapshot(&self) -> Result<SavedFile, CheckpointFileError> {
