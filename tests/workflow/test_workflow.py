@@ -1,0 +1,113 @@
+"""The Step Functions workflow, executed end to end offline by moto's ASL interpreter, each
+Lambda task served by a process through the Lambda runtime API (see harness.py).
+
+First against the stand-in function (standin_function.py: the contract, with a known
+amount of work), which proves the interpreter, the routing, the loop and the Retry; then
+against the real `idc-report` binary and the project's emulator."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from conftest import (BUCKET, STANDIN, Emulator, definition_path, function_variables, real_binary,
+                      substitutions_for)
+from harness import OfflineStepFunctions
+
+
+def start(offline: OfflineStepFunctions, definition: tuple[str, str], command: list[str], emu: Emulator,
+          timeout: float, **variables: Any):
+    host = offline.add_function("idc-report", command, function_variables(**variables), emu.sandbox_env(), timeout)
+    text = definition[1]
+    sm = offline.create_state_machine("idc-report-audit", text, substitutions_for(text, host.function_arn))
+    return host, sm
+
+
+def failures(history: list[dict[str, Any]]) -> list[str]:
+    """The error of every failed Lambda task, in order."""
+    out = []
+    for e in history:
+        for key in ("taskFailedEventDetails", "lambdaFunctionFailedEventDetails"):
+            if key in e:
+                out.append(e[key].get("error", ""))
+    return out
+
+
+def explain(desc: dict[str, Any], host: Any) -> str:
+    return json.dumps({"status": desc["status"], "error": desc.get("error"), "cause": desc.get("cause"),
+                       "invocations": host.records,
+                       "history": [e["type"] for e in desc["history"]]}, default=str, indent=1)[-8000:]
+
+
+def test_definition_is_found_and_complete(definition):
+    path, text = definition
+    assert path == definition_path()
+    json.loads(text)  # JSON, not YAML
+    subs = substitutions_for(text, "arn:aws:lambda:us-east-1:123456789012:function:idc-report")
+    assert subs, f"{path} names no function substitution (${{...Function...}})"
+
+
+# ---------------------------------------------------------------------------------------
+# The stand-in function: the contract with a known amount of work.
+# ---------------------------------------------------------------------------------------
+
+def standin_units(emu: Emulator, summary: dict[str, Any]) -> list[int]:
+    key = summary["report"].split(f"s3://{BUCKET}/", 1)[1]
+    return json.loads(emu.read(key))["units"]
+
+
+def test_standin_loop_runs_to_the_summary(offline, definition, blog):
+    # 12 units of 0.2 s, 1.5 s invocations with a 0.3 s margin: at least 3 invocations
+    host, sm = start(offline, definition, STANDIN, blog, timeout=1.5, STANDIN_UNITS=12, STANDIN_UNIT_SECONDS=0.2,
+                     DEADLINE_MARGIN_SECONDS=0.3)
+    desc = offline.run(sm, "{}")
+    assert desc["status"] == "SUCCEEDED", explain(desc, host)
+    output = json.loads(desc["output"])
+    final = host.records[-1]["answer"]
+    assert final["done"] is True
+    assert output == final["summary"], "the execution's output is the run summary"
+    assert len(host.records) >= 3, explain(desc, host)
+    assert all(r["function_error"] is None for r in host.records)
+    assert all(r["answer"]["done"] is False for r in host.records[:-1])
+    # every invocation got the same event, named after the execution (a UUID: started with no name)
+    events = {json.dumps(r["event"], sort_keys=True) for r in host.records}
+    assert len(events) == 1, events
+    run = host.records[0]["event"]["continue_run"]
+    assert run["name"] == desc["name"] and len(run["name"]) == 36
+    assert run["started_at"][:19] == desc["startDate"].isoformat()[:19]
+    assert standin_units(blog, output) == list(range(12))
+    assert host.records[0]["cold_start"] and not any(r["cold_start"] for r in host.records[1:])
+
+
+@pytest.mark.parametrize("fault,error", [("kill", "Runtime.ExitError"), ("hang", "Sandbox.Timedout")])
+def test_standin_failed_invocation_is_retried_from_the_checkpoint(offline, definition, blog, fault, error):
+    host, sm = start(offline, definition, STANDIN, blog, timeout=1.5, STANDIN_UNITS=12, STANDIN_UNIT_SECONDS=0.2,
+                     DEADLINE_MARGIN_SECONDS=0.3)
+    # the second invocation: killed 0.7 s in, or told a deadline 5 s later than the 1.5 s timeout
+    host.plan(2, fault, 0.7 if fault == "kill" else 5.0)
+    desc = offline.run(sm, "{}", name=f"retry-{fault}")
+    assert desc["status"] == "SUCCEEDED", explain(desc, host)
+    assert host.records[1]["error_type"] == error, explain(desc, host)
+    assert failures(desc["history"]) == [error], "the failure reached the definition, which retried it"
+    assert host.records[2]["cold_start"], "a new process after Lambda's own error"
+    assert host.records[2]["event"] == host.records[1]["event"], "the retry sends the same event"
+    output = json.loads(desc["output"])
+    assert standin_units(blog, output) == list(range(12)), "no unit lost or done twice"
+
+
+def test_function_error_the_definition_does_not_retry_fails_the_execution(offline, definition, blog):
+    host, sm = start(offline, definition, STANDIN, blog, timeout=1.5)
+    desc = offline.run(sm, "{}", name="name.with.dots")  # a valid execution name the function refuses
+    assert desc["status"] == "FAILED", explain(desc, host)
+    assert desc.get("error") == "InvalidEvent", explain(desc, host)
+    assert len(host.records) == 1, "InvalidEvent is not retried"
+
+
+# ---------------------------------------------------------------------------------------
+# The real binary against the project's emulator.
+# ---------------------------------------------------------------------------------------
+
+BINARY, WHY_NOT = real_binary()
+needs_binary = pytest.mark.skipif(BINARY is None, reason=WHY_NOT)
