@@ -4,7 +4,6 @@ function's command (the stand-in or the real binary), and `OfflineStepFunctions`
 
 from __future__ import annotations
 
-import glob
 import importlib.util
 import os
 import subprocess
@@ -14,6 +13,7 @@ from typing import Any, Iterator
 
 import boto3
 import pytest
+import yaml
 from botocore.config import Config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,23 +32,83 @@ MANAGEMENT = "111122223333"  # the blog and messy scenarios' management account
 FIXTURE_DEFINITION = os.path.join(HERE, "fixtures", "continuation.asl.json")
 
 
+TEMPLATE = os.path.join(ROOT, "template.yaml")
+PSEUDO = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012",
+          "AWS::URLSuffix": "amazonaws.com"}
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short forms (!Sub, !GetAtt, ...) read as {"Fn::Sub": ...}."""
+
+
+def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _cfn_tag)
+
+
+def template_state_machine() -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    """From template.yaml: the state machine's definition file, its DefinitionSubstitutions
+    and the template's resources; None when the template deploys no state machine."""
+    if not os.path.exists(TEMPLATE):
+        return None
+    with open(TEMPLATE) as fh:
+        template = yaml.load(fh, Loader=_CfnLoader)
+    resources = template.get("Resources", {})
+    for res in resources.values():
+        props = res.get("Properties", {})
+        if res.get("Type") == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str):
+            return os.path.join(ROOT, props["DefinitionUri"]), props.get("DefinitionSubstitutions", {}), resources
+    return None
+
+
 def definition_path() -> str:
-    """`IDC_WORKFLOW_DEFINITION`, else the repository's statemachine/*.asl.json, else the
-    fixture (a minimal continuation loop written to the contract)."""
+    """`IDC_WORKFLOW_DEFINITION`, else the state machine's DefinitionUri in template.yaml,
+    else the fixture (a minimal continuation loop written to the contract)."""
     if os.environ.get("IDC_WORKFLOW_DEFINITION"):
         return os.environ["IDC_WORKFLOW_DEFINITION"]
-    real = sorted(glob.glob(os.path.join(ROOT, "statemachine", "*.asl.json")))
-    return real[0] if real else FIXTURE_DEFINITION
+    found = template_state_machine()
+    return found[0] if found else FIXTURE_DEFINITION
 
 
 def substitutions_for(definition: str, function_arn: str) -> dict[str, str]:
-    """The template's DefinitionSubstitutions: each `${...Function...}` is the function's ARN."""
-    from harness import PLACEHOLDER
-    subs = {}
-    for name in set(PLACEHOLDER.findall(definition)):
-        if "function" in name.lower():
-            subs[name] = function_arn
-    return subs
+    """The template's DefinitionSubstitutions as CloudFormation resolves them (pseudo
+    parameters of us-east-1; `!GetAtt <the function>.Arn` is the offline function's ARN).
+    The fixture's only substitution is AuditFunctionArn."""
+    found = template_state_machine()
+    if found is None or os.environ.get("IDC_WORKFLOW_DEFINITION") or definition_path() == FIXTURE_DEFINITION:
+        return {"AuditFunctionArn": function_arn}
+    _, subs, resources = found
+    out = {}
+    for key, value in subs.items():
+        if isinstance(value, str):
+            out[key] = value
+        elif isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
+            text = value["Fn::Sub"]
+            for pseudo, resolved in PSEUDO.items():
+                text = text.replace("${" + pseudo + "}", resolved)
+            if "${" in text:
+                raise ValueError(f"DefinitionSubstitutions {key}: cannot resolve {value} offline")
+            out[key] = text
+        elif isinstance(value, dict) and "Fn::GetAtt" in value:
+            target, attr = value["Fn::GetAtt"]
+            kind = resources.get(target, {}).get("Type")
+            if attr != "Arn" or kind not in ("AWS::Serverless::Function", "AWS::Lambda::Function"):
+                raise ValueError(f"DefinitionSubstitutions {key}: {value} is not a function's ARN")
+            out[key] = function_arn
+        else:
+            raise ValueError(f"DefinitionSubstitutions {key}: cannot resolve {value} offline")
+    return out
 
 
 class Emulator:

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import (BUCKET, STANDIN, Emulator, definition_path, function_variables, real_binary,
                       substitutions_for)
-from harness import OfflineStepFunctions
+from harness import OfflineStepFunctions, substitute
 
 
 def start(offline: OfflineStepFunctions, definition: tuple[str, str], command: list[str], emu: Emulator,
@@ -45,8 +45,9 @@ def test_definition_is_found_and_complete(definition):
     path, text = definition
     assert path == definition_path()
     json.loads(text)  # JSON, not YAML
-    subs = substitutions_for(text, "arn:aws:lambda:us-east-1:123456789012:function:idc-report")
-    assert subs, f"{path} names no function substitution (${{...Function...}})"
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:idc-report"
+    resolved = json.loads(substitute(text, substitutions_for(text, arn)))  # every ${...} resolved
+    assert arn in json.dumps(resolved), f"{path} never names the function"
 
 
 # ---------------------------------------------------------------------------------------
