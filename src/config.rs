@@ -35,6 +35,8 @@ pub struct Config {
     /// Client-side limit of Identity Center calls per second, per account and service
     /// (0 turns it off).
     pub api_rate_limit: f64,
+    /// How often a resumable run saves a checkpoint besides the one at its deadline.
+    pub checkpoint_interval: Duration,
 }
 
 /// Where the program runs: decides which settings are required.
@@ -67,6 +69,8 @@ pub const DEFAULT_REPORT_PREFIX: &str = "idc-reports";
 pub const DEFAULT_MAX_CONCURRENCY: usize = 16;
 pub const MAX_MAX_CONCURRENCY: usize = 256;
 pub const DEFAULT_DEADLINE_MARGIN_SECONDS: u64 = 60;
+/// `CHECKPOINT_INTERVAL_SECONDS` when unset.
+pub const DEFAULT_CHECKPOINT_INTERVAL_SECONDS: u64 = 60;
 pub const DEFAULT_API_RATE_LIMIT: f64 = 20.0;
 
 impl Config {
@@ -162,6 +166,19 @@ impl Config {
             },
         };
 
+        let checkpoint_interval = match get("CHECKPOINT_INTERVAL_SECONDS") {
+            None => Duration::from_secs(DEFAULT_CHECKPOINT_INTERVAL_SECONDS),
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if (1..=900).contains(&n) => Duration::from_secs(n),
+                _ => {
+                    return Err(invalid(
+                        "CHECKPOINT_INTERVAL_SECONDS",
+                        format!("must be a whole number of seconds from 1 to 900, got {v:?}"),
+                    ));
+                }
+            },
+        };
+
         Ok(Config {
             current_account_id,
             reports_bucket,
@@ -171,6 +188,7 @@ impl Config {
             max_concurrency,
             deadline_margin,
             api_rate_limit,
+            checkpoint_interval,
         })
     }
 }

@@ -19,6 +19,18 @@ pub struct RunRequest {
     pub regions: Option<Vec<String>>,
     /// Collect and return the summary; write nothing.
     pub dry_run: bool,
+    /// One invocation of a run that goes on across invocations (Step Functions).
+    pub continue_run: Option<Continuation>,
+}
+
+/// Which resumable run an invocation belongs to: the execution's name and start time.
+/// Every invocation of the run sends the same; the first one's options are the run's.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Continuation {
+    /// Names the run's checkpoint: 1 to 80 of `A-Z a-z 0-9 - _`.
+    pub name: String,
+    /// Tells this run from an older one of the same name.
+    pub started_at: String,
 }
 
 /// A malformed event, naming the field at fault.
@@ -36,7 +48,7 @@ fn invalid(field: &str, problem: impl Into<String>) -> EventError {
     }
 }
 
-const OPTION_FIELDS: [&str; 3] = ["accounts", "regions", "dry_run"];
+const OPTION_FIELDS: [&str; 4] = ["accounts", "regions", "dry_run", "continue_run"];
 const ENVELOPE_FIELDS: [&str; 9] = [
     "version",
     "id",
@@ -127,7 +139,36 @@ fn parse_options(map: &Map<String, Value>, path: &str) -> Result<RunRequest, Eve
         Some(Value::Bool(b)) => request.dry_run = *b,
         Some(_) => return Err(invalid(&format!("{path}dry_run"), "must be true or false")),
     }
+    if let Some(value) = map.get("continue_run").filter(|v| !v.is_null()) {
+        request.continue_run = Some(parse_continuation(value, &format!("{path}continue_run"))?);
+    }
     Ok(request)
+}
+
+/// `{"name": ..., "started_at": ...}`, as the state machine sends them.
+fn parse_continuation(value: &Value, field: &str) -> Result<Continuation, EventError> {
+    let example = "an object such as {\"name\": \"<execution name>\", \"started_at\": \"<execution start time>\"}";
+    let Value::Object(map) = value else {
+        return Err(invalid(field, format!("must be {example}")));
+    };
+    if let Some(key) = map.keys().find(|k| !["name", "started_at"].contains(&k.as_str())) {
+        return Err(invalid(&format!("{field}.{key}"), "is not a field (expected name, started_at)"));
+    }
+    let text = |key: &str| match map.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 80 => Ok(s.trim().to_owned()),
+        _ => Err(invalid(&format!("{field}.{key}"), "must be a string of 1 to 80 characters")),
+    };
+    let name = text("name")?;
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(invalid(
+            &format!("{field}.name"),
+            format!("{name:?} has characters other than A-Z, a-z, 0-9, - and _ (it names the run's checkpoint in S3); start the execution with such a name"),
+        ));
+    }
+    Ok(Continuation {
+        name,
+        started_at: text("started_at")?,
+    })
 }
 
 fn non_empty_strings<'a>(value: &'a Value, field: &str, what: &str) -> Result<Vec<&'a str>, EventError> {

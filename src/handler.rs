@@ -7,6 +7,7 @@ use tokio::time::Instant;
 
 use crate::collect::Clients;
 use crate::config::Config;
+use crate::continuation::{ContinueAnswer, ContinueError};
 use crate::event::{EventError, RunRequest};
 use crate::report::RunSummary;
 use crate::run::{RunError, RunOptions, run_audit};
@@ -25,6 +26,8 @@ pub enum HandlerError {
     Event(#[from] EventError),
     #[error(transparent)]
     Run(#[from] RunError),
+    #[error(transparent)]
+    Continue(#[from] ContinueError),
 }
 
 /// When to stop starting work: the deadline less the configured margin.
@@ -87,13 +90,24 @@ impl HandlerError {
     /// A short, stable name for the kind of failure (Lambda's `errorType`).
     pub fn error_type(&self) -> &'static str {
         match self {
+            HandlerError::Continue(ContinueError::Run(run)) => HandlerError::run_error_type(run),
+            HandlerError::Continue(ContinueError::NoBucket) => "InvalidConfiguration",
+            HandlerError::Continue(_) => "CheckpointFailed",
             HandlerError::Event(_) => "InvalidEvent",
-            HandlerError::Run(RunError::Credentials(_)) => "NoCredentials",
-            HandlerError::Run(RunError::AccountMismatch { .. }) => "InvalidConfiguration",
-            HandlerError::Run(RunError::Collect(_)) => "OrganizationUnreadable",
-            HandlerError::Run(RunError::Upload(_)) => "ReportUploadFailed",
-            HandlerError::Run(RunError::LocalWrite(_)) => "ReportWriteFailed",
-            HandlerError::Run(RunError::Encode(_) | RunError::Summary(_)) => "ReportEncodingFailed",
+            HandlerError::Run(run) => HandlerError::run_error_type(run),
+        }
+    }
+
+    fn run_error_type(run: &RunError) -> &'static str {
+        match run {
+            RunError::Credentials(_) => "NoCredentials",
+            RunError::AccountMismatch { .. } => "InvalidConfiguration",
+            RunError::Collect(crate::collect::CollectError::Checkpoint(_)) => "CheckpointFailed",
+            RunError::Collect(_) => "OrganizationUnreadable",
+            RunError::Upload(_) => "ReportUploadFailed",
+            RunError::LocalWrite(_) => "ReportWriteFailed",
+            RunError::Encode(_) | RunError::Summary(_) => "ReportEncodingFailed",
+            RunError::Internal(_) => "InternalError",
         }
     }
 }
@@ -114,12 +128,31 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
 #[serde(untagged)]
 pub enum Answer {
     Audit(Box<RunSummary>),
+    /// An invocation of a resumable run (`continue_run`).
+    Continued(Box<ContinueAnswer>),
     Lookup(Box<crate::report::person_access::LookupResult>),
 }
 
 /// Handles any event: a lookup (`{"find_people": [...]}`) or an audit (everything else).
 pub async fn invoke(app: &App, event: &Value, deadline: Option<SystemTime>) -> Result<Answer, HandlerError> {
     let Some(request) = crate::lookup::PersonRequest::from_event(event) else {
+        let request = RunRequest::from_event(event)?;
+        if let Some(continuation) = &request.continue_run {
+            let options = RunOptions {
+                out_dir: None,
+                upload: true,
+                stop_at: deadline.map(|d| stop_instant(d, app.config.deadline_margin)),
+            };
+            let answer = Box::pin(crate::continuation::continue_run(
+                &app.clients,
+                &app.config,
+                &request,
+                continuation,
+                &options,
+            ))
+            .await?;
+            return Ok(Answer::Continued(Box::new(answer)));
+        }
         return Ok(Answer::Audit(Box::new(handle(app, event, deadline).await?)));
     };
     let request = request?;

@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod collect;
 pub mod config;
+pub mod continuation;
 pub mod event;
 pub mod handler;
 pub mod logging;

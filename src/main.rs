@@ -37,9 +37,14 @@ enum Command {
         /// Do not upload to S3 (reports_bucket is then not needed).
         #[arg(long)]
         no_upload: bool,
-        /// A Lambda event (JSON file) giving accounts, regions or dry_run.
+        /// A Lambda event (JSON file) giving accounts, regions or dry_run, or
+        /// continue_run (one invocation of a resumable run; prints its answer).
         #[arg(long, value_name = "FILE")]
         event: Option<PathBuf>,
+        /// Act as an invocation with this many seconds before its deadline
+        /// (DEADLINE_MARGIN_SECONDS applies as in Lambda).
+        #[arg(long, value_name = "SECONDS")]
+        stop_after: Option<f64>,
     },
     /// The leaver check: everything these people can reach, in every Identity Center
     /// instance of the organization. Prints a readable answer (the JSON with --json).
@@ -78,7 +83,8 @@ async fn main() -> ExitCode {
             out_dir,
             no_upload,
             event,
-        } => Box::pin(command_run(out_dir, !no_upload, event)).await,
+            stop_after,
+        } => Box::pin(command_run(out_dir, !no_upload, event, stop_after)).await,
         Command::FindPerson {
             emails,
             user_names,
@@ -148,7 +154,14 @@ fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn command_run(out_dir: Option<PathBuf>, upload: bool, event: Option<PathBuf>) -> ExitCode {
+async fn command_run(out_dir: Option<PathBuf>, upload: bool, event: Option<PathBuf>, stop_after: Option<f64>) -> ExitCode {
+    let deadline = match stop_after {
+        None => None,
+        Some(seconds) if seconds.is_finite() && (0.0..=86_400.0).contains(&seconds) => {
+            Some(std::time::SystemTime::now() + std::time::Duration::from_secs_f64(seconds))
+        }
+        Some(seconds) => return fail(format!("--stop-after must be a number of seconds from 0 to 86400, got {seconds}"), 2),
+    };
     let config = match Config::from_lookup(|k| std::env::var(k).ok(), RunMode::Command { upload }) {
         Ok(config) => config,
         Err(err) => return fail(err, 2),
@@ -176,8 +189,26 @@ async fn command_run(out_dir: Option<PathBuf>, upload: bool, event: Option<PathB
     let options = RunOptions {
         out_dir,
         upload,
-        stop_at: None,
+        stop_at: deadline.map(|d| idc_report::handler::stop_instant(d, config.deadline_margin)),
     };
+    if let Some(continuation) = &request.continue_run {
+        let answered = Box::pin(idc_report::continuation::continue_run(
+            &clients,
+            &config,
+            &request,
+            continuation,
+            &options,
+        ))
+        .await;
+        return match answered.map(|answer| serde_json::to_string_pretty(&answer)) {
+            Ok(Ok(json)) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Ok(Err(err)) => fail(err, 1),
+            Err(err) => fail(err, 1),
+        };
+    }
     match run_audit(&clients, &config, &request, &options).await {
         Ok(summary) => match serde_json::to_string_pretty(&summary) {
             Ok(json) => {

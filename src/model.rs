@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Declares a string newtype whose name says what the value is.
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub String);
 
@@ -72,7 +72,7 @@ pub fn is_account_id(value: &str) -> bool {
 }
 
 /// An account of the organization, as Organizations lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub id: AccountId,
     pub name: String,
@@ -88,7 +88,7 @@ impl Account {
 }
 
 /// Who owns an instance and so what it can be used for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum InstanceType {
     /// The organization instance, owned by the management account.
     Organization,
@@ -107,7 +107,7 @@ impl InstanceType {
 }
 
 /// An Identity Center instance.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Instance {
     pub arn: InstanceArn,
     pub identity_store_id: IdentityStoreId,
@@ -123,7 +123,7 @@ pub struct Instance {
 }
 
 /// Whether a user may sign in, as the identity store says (`UserStatus`).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum UserStatus {
     Enabled,
     Disabled,
@@ -152,7 +152,7 @@ impl UserStatus {
 }
 
 /// A user of an identity store.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub user_id: UserId,
     pub user_name: String,
@@ -170,7 +170,7 @@ impl User {
 }
 
 /// A group of an identity store.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     pub group_id: GroupId,
     pub display_name: String,
@@ -179,7 +179,7 @@ pub struct Group {
 /// What one identity store holds, as far as the reports need it. Each part is read on
 /// its own and stands or falls alone: a store whose groups could not be read still has
 /// its users, and the other way round.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreContents {
     /// Whether `users` was read (every page); a store whose users could not be read
     /// is left out of the duplicate analysis and counted as failed.
@@ -193,7 +193,7 @@ pub struct StoreContents {
 }
 
 /// Whether an assignment names a user or a group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum PrincipalType {
     User,
     Group,
@@ -211,14 +211,14 @@ impl PrincipalType {
 
 /// One assignment of a principal (to an application, or to an account with a
 /// permission set).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignment {
     pub principal_type: PrincipalType,
     pub principal_id: String,
 }
 
 /// An application of an instance and everyone assigned to it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Application {
     pub arn: ApplicationArn,
     pub instance_arn: InstanceArn,
@@ -228,7 +228,7 @@ pub struct Application {
 }
 
 /// A permission set of the organization instance.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PermissionSet {
     pub arn: PermissionSetArn,
     pub name: String,
@@ -239,7 +239,7 @@ pub struct PermissionSet {
 
 /// The assignments of one (account, permission set) pair the permission set is
 /// provisioned to. A pair with no assignment has an empty list.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountAssignments {
     pub account_id: AccountId,
     pub permission_set_arn: PermissionSetArn,
@@ -248,7 +248,7 @@ pub struct AccountAssignments {
 
 /// Who can reach which account: the organization instance's permission sets and the
 /// account assignments read for the accounts in scope.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountAccess {
     /// The organization instance they belong to (unset when it was not read).
     pub instance_arn: Option<InstanceArn>,
@@ -261,7 +261,7 @@ pub struct AccountAccess {
 }
 
 /// The part of the run that an error row belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Choosing which accounts to audit.
@@ -296,7 +296,7 @@ impl Stage {
 }
 
 /// A stable code for why an account or store is missing from the reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ErrorCode {
     /// The account is not ACTIVE (suspended, closing, closed): skipped.
     AccountNotActive,
@@ -360,7 +360,7 @@ impl ErrorCode {
 }
 
 /// Why an account, a Region of it, or a store is not (fully) in the reports.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountError {
     pub account_id: AccountId,
     /// Empty when the error is not tied to a Region.
@@ -374,7 +374,7 @@ pub struct AccountError {
 }
 
 /// Everything one run collected.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Inventory {
     /// Every account listed by Organizations (after narrowing by the event).
     pub accounts: Vec<Account>,

@@ -57,6 +57,9 @@ pub enum RunError {
     LocalWrite(#[from] LocalWriteError),
     #[error("cannot encode the run summary: {0}")]
     Summary(#[from] serde_json::Error),
+    /// A broken invariant of this program: a bug to report.
+    #[error("internal error: {0}; please report it")]
+    Internal(&'static str),
 }
 
 /// One line: what was tried and what to set when there are no credentials at all;
@@ -82,27 +85,49 @@ fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
-/// Runs one audit and returns its summary.
-pub async fn run_audit(
-    clients: &Clients,
-    config: &Config,
-    request: &RunRequest,
-    options: &RunOptions,
-) -> Result<RunSummary, RunError> {
-    let started_at = OffsetDateTime::now_utc();
-    let run_id = new_run_id(started_at);
-    let calls = Arc::new(
-        Calls::new(RetryPolicy::default(), config.api_rate_limit, options.stop_at)
-            .with_concurrency(config.max_concurrency),
-    );
+/// The run's identity: its id and when it started (kept across the invocations of a
+/// resumed run, so that every invocation writes the same keys).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RunIdentity {
+    pub run_id: String,
+    /// RFC 3339.
+    pub started_at: String,
+    /// `YYYY-MM-DD`: the date= partition of the run's keys.
+    pub date: String,
+}
 
-    // With the account known from the configuration, and room for three calls at once,
-    // the organization reads start alongside GetCallerIdentity; they are dropped
-    // (stopped) if the identity disagrees.
+impl RunIdentity {
+    pub fn new(started_at: OffsetDateTime) -> Self {
+        RunIdentity {
+            run_id: new_run_id(started_at),
+            started_at: rfc3339(started_at),
+            date: started_at
+                .format(format_description!("[year]-[month]-[day]"))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// A run that has checked who it is: the calls' policy, the current account, the
+/// organization reads started.
+pub(crate) struct Opened {
+    pub calls: Arc<Calls>,
+    pub current: crate::model::AccountId,
+    pub partition: String,
+    /// `None` when the caller asked for none (a resumed run that knows its organization).
+    pub reads: Option<OrganizationReads>,
+}
+
+/// GetCallerIdentity, checked against `CurrentAccountId`; with `organization_reads`,
+/// the organization reads start alongside it when the account is known from the
+/// configuration and there is room for three calls at once (they are dropped, stopped,
+/// if the identity disagrees).
+pub(crate) async fn open(clients: &Clients, config: &Config, calls: Calls, organization_reads: bool) -> Result<Opened, RunError> {
+    let calls = Arc::new(calls.with_concurrency(config.max_concurrency));
     let early_reads = config
         .current_account_id
         .as_ref()
-        .filter(|_| config.max_concurrency >= 3)
+        .filter(|_| organization_reads && config.max_concurrency >= 3)
         .map(|account| OrganizationReads::start(clients, &calls, account, true));
     let caller = collect::caller_identity(clients, &calls)
         .await
@@ -116,11 +141,22 @@ pub async fn run_audit(
         }
         _ => caller.account_id.clone(),
     };
-    tracing::info!(run_id, account = %current, partition = %caller.partition, dry_run = request.dry_run, "audit started");
+    let reads = organization_reads.then(|| {
+        early_reads.unwrap_or_else(|| OrganizationReads::start(clients, &calls, &current, config.max_concurrency >= 2))
+    });
+    Ok(Opened {
+        calls,
+        current,
+        partition: caller.partition,
+        reads,
+    })
+}
 
-    let plan = Plan {
-        current_account_id: current.clone(),
-        partition: caller.partition.clone(),
+/// What to collect for `request`.
+pub(crate) fn plan(config: &Config, request: &RunRequest, opened: &Opened, run_id: &str, stop_at: Option<Instant>) -> Plan {
+    Plan {
+        current_account_id: opened.current.clone(),
+        partition: opened.partition.clone(),
         role_name: config.cross_account_role_name.clone(),
         regions: match &request.regions {
             Some(list) => RegionSelection::List(list.clone()),
@@ -128,155 +164,239 @@ pub async fn run_audit(
         },
         accounts: request.accounts.clone(),
         max_concurrency: config.max_concurrency,
-        stop_at: options.stop_at,
-        run_id: run_id.clone(),
-    };
-    let reads =
-        early_reads.unwrap_or_else(|| OrganizationReads::start(clients, &calls, &current, config.max_concurrency >= 2));
+        stop_at,
+        run_id: run_id.to_owned(),
+    }
+}
 
-    let date = started_at
-        .format(format_description!("[year]-[month]-[day]"))
-        .unwrap_or_default();
-    let write = !request.dry_run;
-    let bucket = config.reports_bucket.as_deref().filter(|_| write && options.upload);
-    let out_dir = options.out_dir.as_deref().filter(|_| write);
-    // The run's temporary folder, only when the reports go somewhere: each report is
-    // written there row by row, then the sinks read the files. Removed when this function
-    // returns, whether the run succeeded or not.
-    let staging = (bucket.is_some() || out_dir.is_some()).then(Staging::new).transpose()?;
+/// Where a run's files go.
+pub(crate) struct Destinations<'a> {
+    pub bucket: Option<&'a str>,
+    pub out_dir: Option<&'a std::path::Path>,
+}
+
+impl<'a> Destinations<'a> {
+    pub fn new(config: &'a Config, request: &RunRequest, options: &'a RunOptions) -> Self {
+        let write = !request.dry_run;
+        Destinations {
+            bucket: config.reports_bucket.as_deref().filter(|_| write && options.upload),
+            out_dir: options.out_dir.as_deref().filter(|_| write),
+        }
+    }
+
+    /// The run's temporary folder, only when the reports go somewhere.
+    pub fn staging(&self) -> Result<Option<Staging>, RunError> {
+        Ok((self.bucket.is_some() || self.out_dir.is_some())
+            .then(Staging::new)
+            .transpose()?)
+    }
+}
+
+/// Reads the previous run (for `changes`) into the run's temporary folder.
+pub(crate) async fn read_previous(
+    clients: &Clients,
+    config: &Config,
+    calls: &Calls,
+    current: &crate::model::AccountId,
+    destinations: &Destinations<'_>,
+    staging: Option<&Staging>,
+) -> Option<PreviousRun> {
+    match (staging, destinations.bucket, destinations.out_dir) {
+        (Some(staging), Some(bucket), _) => {
+            let s3 = clients.s3();
+            let source = previous::Bucket {
+                client: &s3,
+                calls,
+                owner: current,
+                bucket,
+                prefix: &config.report_prefix,
+            };
+            source.previous(&COMPARED, staging.path()).await
+        }
+        (Some(_), None, Some(dir)) => previous::from_dir(dir, &COMPARED),
+        _ => None,
+    }
+}
+
+/// Runs one audit and returns its summary.
+pub async fn run_audit(
+    clients: &Clients,
+    config: &Config,
+    request: &RunRequest,
+    options: &RunOptions,
+) -> Result<RunSummary, RunError> {
+    let identity = RunIdentity::new(OffsetDateTime::now_utc());
+    let calls = Calls::new(RetryPolicy::default(), config.api_rate_limit, options.stop_at);
+    let mut opened = open(clients, config, calls, true).await?;
+    tracing::info!(run_id = identity.run_id, account = %opened.current, partition = %opened.partition, dry_run = request.dry_run, "audit started");
+    let plan = plan(config, request, &opened, &identity.run_id, options.stop_at);
+    let destinations = Destinations::new(config, request, options);
+    // Removed when this function returns, whether the run succeeded or not.
+    let staging = destinations.staging()?;
 
     // The previous run (for `changes`) is read while this one collects (its requests
     // count against MAX_CONCURRENCY like the others): nothing of this run is written
     // before both are done.
-    let s3 = clients.s3();
-    let previous_read = async {
-        match (&staging, bucket, out_dir) {
-            (Some(staging), Some(bucket), _) => {
-                let source = previous::Bucket {
-                    client: &s3,
-                    calls: &calls,
-                    owner: &current,
-                    bucket,
-                    prefix: &config.report_prefix,
-                };
-                source.previous(&COMPARED, staging.path()).await
-            }
-            (Some(_), None, Some(dir)) => previous::from_dir(dir, &COMPARED),
-            _ => None,
-        }
-    };
+    let previous_read = read_previous(clients, config, &opened.calls, &opened.current, &destinations, staging.as_ref());
+    let reads = opened.reads.take().ok_or(RunError::Internal("the organization reads were not started"))?;
     // Boxed: the collect future is large and deeply nested.
-    let collecting = Box::pin(collect::collect(clients, Arc::clone(&calls), plan, reads));
+    let collecting = Box::pin(collect::collect(clients, Arc::clone(&opened.calls), plan, reads, None));
     let (collected, previous) = tokio::join!(collecting, previous_read);
-    let mut collected = collected?;
-    analysis::sort_errors(&mut collected.inventory.errors);
-    let inventory = &collected.inventory;
-
-    let instance_rows = analysis::instance_rows(inventory);
-    let duplicates = analysis::duplicated_users(&inventory.stores, inventory.instances.values());
-    let counts = analysis::count(inventory, duplicates.len());
-    let mut artifacts = match &staging {
-        Some(staging) => write_reports(staging, inventory, &instance_rows, &duplicates)?,
-        None => Vec::new(),
+    let collected = match collected? {
+        collect::Outcome::Finished(collected) => *collected,
+        collect::Outcome::Suspended(_) => return Err(RunError::Internal("a run without checkpoints was suspended")),
     };
-    // Changes since the previous run (issue 13): compared report by report.
-    let changes = match &staging {
-        Some(staging) => {
-            let (artifact, changes) = write_changes(staging, &artifacts, previous.as_ref(), &inventory.errors)?;
-            artifacts.push(artifact);
-            changes
-        }
-        None => Changes::default(),
-    };
-
-    // Where each file of the run goes: S3 when uploading, else the folder.
-    let mut locations = BTreeMap::new();
-    let files = artifacts
-        .iter()
-        .map(|a| (a.name, a.extension))
-        .chain([("summary", "json")]);
-    for (name, extension) in files {
-        let location = match (bucket, out_dir) {
-            (Some(bucket), _) => {
-                let keys = sink::keys(&config.report_prefix, name, extension, &date, &run_id);
-                format!("s3://{bucket}/{}", keys.dated)
-            }
-            (None, Some(dir)) => local::path_for(dir, name, extension).display().to_string(),
-            (None, None) => continue,
-        };
-        locations.insert(name.to_owned(), location);
-    }
-    // Summary page (issue 13): `summary.html` beside `summary.json`, listed in `reports`.
-    if let Some(location) = page_location(config, bucket, out_dir, &date, &run_id) {
-        locations.insert(report::page::PAGE.to_owned(), location);
-    }
-
-    let (issued, retries) = calls.stats();
-    let summary = RunSummary {
-        run_id: run_id.clone(),
-        started_at: rfc3339(started_at),
-        finished_at: rfc3339(OffsetDateTime::now_utc()),
-        complete: !collected.cut_short && counts.read_failures == 0,
+    let finishing = Finishing {
+        clients,
+        config,
+        calls: &opened.calls,
+        current: &opened.current,
+        identity: &identity,
         dry_run: request.dry_run,
-        current_account_id: current.clone(),
-        management_account_id: collected.management_account_id.clone(),
-        counts,
-        reports: locations,
-        account_errors: inventory.errors.iter().map(ErrorEntry::from).collect(),
-        accounts_not_reached: collected.not_reached.clone(),
-        baseline: changes.baseline,
-        changes: changes.counts.clone(),
-        changes_scope: changes.scope.clone(),
-        changes_headline: changes.headline,
+        destinations: &destinations,
     };
-    tracing::info!(
-        phase = "analyse",
-        aws_calls = issued,
-        retries,
-        complete = summary.complete,
-        accounts_failed = summary.counts.accounts_failed,
-        baseline = summary.baseline,
-        "reports built"
-    );
-    let Some(staging) = staging else {
-        return Ok(summary);
-    };
-    // The run's page: rendered from the finished summary, written with it.
-    let page = summary_page(&summary, inventory, &instance_rows, &duplicates, &changes);
-    artifacts.push(staging.bytes("summary", "html", HTML_CONTENT_TYPE, page.as_bytes())?);
-    let body = serde_json::to_vec_pretty(&summary)?;
-    artifacts.push(staging.bytes("summary", "json", JSON_CONTENT_TYPE, &body)?);
-    if let Some(dir) = out_dir {
-        local::write_all(dir, &artifacts)?;
-        tracing::info!(phase = "write", dir = %dir.display(), "reports written to the folder");
+    finishing.finish(collected, previous, staging).await
+}
+
+/// What writing a run's reports needs.
+pub(crate) struct Finishing<'a> {
+    pub clients: &'a Clients,
+    pub config: &'a Config,
+    pub calls: &'a Calls,
+    pub current: &'a crate::model::AccountId,
+    pub identity: &'a RunIdentity,
+    pub dry_run: bool,
+    pub destinations: &'a Destinations<'a>,
+}
+
+impl Finishing<'_> {
+    /// Analyses what was collected, writes the reports, the changes since `previous`,
+    /// the page and the summary, to the run's destinations; returns the summary.
+    pub async fn finish(
+        &self,
+        mut collected: collect::Collected,
+        previous: Option<PreviousRun>,
+        staging: Option<Staging>,
+    ) -> Result<RunSummary, RunError> {
+        let Finishing {
+            clients,
+            config,
+            calls,
+            current,
+            identity,
+            dry_run,
+            destinations,
+        } = *self;
+        let (bucket, out_dir) = (destinations.bucket, destinations.out_dir);
+        let (date, run_id) = (&identity.date, &identity.run_id);
+        analysis::sort_errors(&mut collected.inventory.errors);
+        let inventory = &collected.inventory;
+
+        let instance_rows = analysis::instance_rows(inventory);
+        let duplicates = analysis::duplicated_users(&inventory.stores, inventory.instances.values());
+        let counts = analysis::count(inventory, duplicates.len());
+        let mut artifacts = match &staging {
+            Some(staging) => write_reports(staging, inventory, &instance_rows, &duplicates)?,
+            None => Vec::new(),
+        };
+        // Changes since the previous run (issue 13): compared report by report.
+        let changes = match &staging {
+            Some(staging) => {
+                let (artifact, changes) = write_changes(staging, &artifacts, previous.as_ref(), &inventory.errors)?;
+                artifacts.push(artifact);
+                changes
+            }
+            None => Changes::default(),
+        };
+        // Where each file of the run goes: S3 when uploading, else the folder.
+        let mut locations = BTreeMap::new();
+        let files = artifacts
+            .iter()
+            .map(|a| (a.name, a.extension))
+            .chain([("summary", "json")]);
+        for (name, extension) in files {
+            let location = match (bucket, out_dir) {
+                (Some(bucket), _) => {
+                    let keys = sink::keys(&config.report_prefix, name, extension, date, run_id);
+                    format!("s3://{bucket}/{}", keys.dated)
+                }
+                (None, Some(dir)) => local::path_for(dir, name, extension).display().to_string(),
+                (None, None) => continue,
+            };
+            locations.insert(name.to_owned(), location);
+        }
+        // Summary page (issue 13): `summary.html` beside `summary.json`, listed in `reports`.
+        if let Some(location) = page_location(config, bucket, out_dir, date, run_id) {
+            locations.insert(report::page::PAGE.to_owned(), location);
+        }
+
+        let (issued, retries) = calls.stats();
+        let summary = RunSummary {
+            run_id: run_id.clone(),
+            started_at: identity.started_at.clone(),
+            finished_at: rfc3339(OffsetDateTime::now_utc()),
+            complete: !collected.cut_short && counts.read_failures == 0,
+            dry_run,
+            current_account_id: current.clone(),
+            management_account_id: collected.management_account_id.clone(),
+            counts,
+            reports: locations,
+            account_errors: inventory.errors.iter().map(ErrorEntry::from).collect(),
+            accounts_not_reached: collected.not_reached.clone(),
+            baseline: changes.baseline,
+            changes: changes.counts.clone(),
+            changes_scope: changes.scope.clone(),
+            changes_headline: changes.headline,
+        };
+        tracing::info!(
+            phase = "analyse",
+            aws_calls = issued,
+            retries,
+            complete = summary.complete,
+            accounts_failed = summary.counts.accounts_failed,
+            baseline = summary.baseline,
+            "reports built"
+        );
+        let Some(staging) = staging else {
+            return Ok(summary);
+        };
+        // The run's page: rendered from the finished summary, written with it.
+        let page = summary_page(&summary, inventory, &instance_rows, &duplicates, &changes);
+        artifacts.push(staging.bytes("summary", "html", HTML_CONTENT_TYPE, page.as_bytes())?);
+        let body = serde_json::to_vec_pretty(&summary)?;
+        artifacts.push(staging.bytes("summary", "json", JSON_CONTENT_TYPE, &body)?);
+        if let Some(dir) = out_dir {
+            local::write_all(dir, &artifacts)?;
+            tracing::info!(phase = "write", dir = %dir.display(), "reports written to the folder");
+        }
+        if let Some(bucket) = bucket {
+            let with_keys: Vec<(Artifact, sink::Keys)> = artifacts
+                .into_iter()
+                .map(|a| {
+                    let keys = sink::keys(&config.report_prefix, a.name, a.extension, date, run_id);
+                    (a, keys)
+                })
+                .collect();
+            // Uploads keep retrying past the collection deadline: the margin is there for them.
+            let upload_calls = Calls::new(RetryPolicy::uploads(), 0.0, None);
+            s3_sink::write_all(
+                &clients.s3(),
+                &upload_calls,
+                current,
+                bucket,
+                &with_keys,
+                config.max_concurrency,
+            )
+            .await?;
+            tracing::info!(phase = "write", bucket, prefix = %config.report_prefix, "reports uploaded");
+        }
+        Ok(summary)
     }
-    if let Some(bucket) = bucket {
-        let with_keys: Vec<(Artifact, sink::Keys)> = artifacts
-            .into_iter()
-            .map(|a| {
-                let keys = sink::keys(&config.report_prefix, a.name, a.extension, &date, &run_id);
-                (a, keys)
-            })
-            .collect();
-        // Uploads keep retrying past the collection deadline: the margin is there for them.
-        let upload_calls = Calls::new(RetryPolicy::uploads(), 0.0, None);
-        s3_sink::write_all(
-            &clients.s3(),
-            &upload_calls,
-            &current,
-            bucket,
-            &with_keys,
-            config.max_concurrency,
-        )
-        .await?;
-        tracing::info!(phase = "write", bucket, prefix = %config.report_prefix, "reports uploaded");
-    }
-    Ok(summary)
 }
 
 /// The reports compared with the previous run's (`account_errors` says itself what
 /// failed, and is not compared).
-const COMPARED: [&str; 4] = [
+pub(crate) const COMPARED: [&str; 4] = [
     report::INSTANCES,
     report::DUPLICATED_USERS,
     report::APPLICATION_ASSIGNMENTS,

@@ -26,7 +26,7 @@ use tokio::time::Instant;
 use crate::model::{AccountId, ErrorCode};
 
 /// The services the audit calls.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Service {
     Organizations,
     Sts,
@@ -184,6 +184,15 @@ impl Drop for SlotReservation {
     }
 }
 
+/// Where one (account, service) rate limit stood when a checkpoint was taken.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RateSlot {
+    pub account: AccountId,
+    pub service: Service,
+    /// Its next free slot, this long after the checkpoint.
+    pub ahead_ms: u64,
+}
+
 /// Shared by every call of a run: the limiter state, the policy, the deadline, counters.
 #[derive(Debug)]
 pub struct Calls {
@@ -218,6 +227,38 @@ impl Calls {
     pub fn with_concurrency(mut self, requests: usize) -> Self {
         self.in_flight = Some(Arc::new(Semaphore::new(requests.max(1))));
         self
+    }
+
+    /// The rate-limit slots still ahead of now: what a checkpoint keeps, so that the
+    /// next invocation goes on at the rate, not at a fresh burst.
+    pub fn rate_slots(&self) -> Vec<RateSlot> {
+        let now = Instant::now();
+        let Ok(slots) = self.slots.lock() else {
+            return Vec::new();
+        };
+        slots
+            .iter()
+            .filter(|(_, tat)| **tat > now)
+            .map(|((account, service), tat)| RateSlot {
+                account: account.clone(),
+                service: *service,
+                ahead_ms: u64::try_from((*tat - now).as_millis()).unwrap_or(u64::MAX),
+            })
+            .collect()
+    }
+
+    /// Takes up the slots a checkpoint kept, as if they were taken just now (the time
+    /// between two invocations is not counted: never faster than the rate).
+    pub fn restore_rate_slots(&self, saved: &[RateSlot]) {
+        let now = Instant::now();
+        let Ok(mut slots) = self.slots.lock() else {
+            return;
+        };
+        for slot in saved {
+            let tat = now + Duration::from_millis(slot.ahead_ms.min(60_000));
+            let entry = slots.entry((slot.account.clone(), slot.service)).or_insert(tat);
+            *entry = (*entry).max(tat);
+        }
     }
 
     /// Calls made and retries done so far.
@@ -427,6 +468,18 @@ fn credentials_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a Creden
     None
 }
 
+/// The AssumeRole failure behind a resumed session's credentials error, if it is one.
+fn reopen_failure(err: &CredentialsError) -> Option<&CallError> {
+    let mut current = StdError::source(err);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<CallError>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
 /// An error and its sources on one line, without the `Debug` dump that
 /// `DisplayErrorContext` appends.
 fn one_line(err: &(dyn StdError + 'static)) -> String {
@@ -511,6 +564,19 @@ where
         }
         _ => None,
     };
+    if let Some(assume) = credentials.and_then(reopen_failure) {
+        // A resumed run could not assume an account's member role again (`reopen.rs`).
+        return Failure {
+            kind: match assume.kind {
+                FailureKind::AccessDenied => FailureKind::AccessDenied,
+                FailureKind::DeadlineReached => FailureKind::DeadlineReached,
+                _ => FailureKind::Rejected,
+            },
+            code: assume.code.clone(),
+            message: format!("the member role could not be assumed again to resume the run: {assume}"),
+            retry_after: None,
+        };
+    }
     if let Some(cause) = credentials {
         // A missing or broken credential chain is not transient: retrying only repeats
         // the chain's time-outs. The SDK's detail goes to the debug log.

@@ -60,6 +60,45 @@ impl AccountSession {
     }
 }
 
+/// A session as a checkpoint holds it: never credentials, only whose they are.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SessionRecord {
+    account_id: AccountId,
+    assumed: bool,
+}
+
+impl serde::Serialize for AccountSession {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SessionRecord {
+            account_id: self.account_id.clone(),
+            assumed: self.credentials.is_some(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for AccountSession {
+    /// An assumed session comes back reopened: the role is assumed again on first use
+    /// (see `reopen.rs`); reading one outside a checkpoint's reading is an error.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let record = SessionRecord::deserialize(deserializer)?;
+        if !record.assumed {
+            return Ok(AccountSession::own(record.account_id));
+        }
+        let reopener = super::reopen::current().ok_or_else(|| {
+            <D::Error as serde::de::Error>::custom("an assumed session can only be read back with a reopener")
+        })?;
+        let provider = super::reopen::Reopened {
+            reopener,
+            account: record.account_id.clone(),
+        };
+        Ok(AccountSession {
+            account_id: record.account_id,
+            credentials: Some(SharedCredentialsProvider::new(provider)),
+        })
+    }
+}
+
 /// The SDK's HTTP client minus its warm-up at client construction: connectors are still
 /// built on first use and cached per timeout settings by the inner client, so every
 /// client of the run shares one connection pool.

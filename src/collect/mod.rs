@@ -11,12 +11,14 @@
 //! the run goes on.
 
 pub mod call;
+pub mod checkpoint;
 pub mod clients;
 pub mod identity_store;
 pub mod organizations;
 pub mod pages;
 pub mod person;
 pub mod regions;
+pub mod reopen;
 mod scheduler;
 pub mod sso_admin;
 mod state;
@@ -29,7 +31,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::config::RegionSelection;
-use crate::model::{Account, AccountId, Inventory};
+use crate::model::{AccountId, Inventory};
 
 pub use call::{CallError, Calls, RetryPolicy, Service};
 pub use clients::{AccountSession, Clients, NoRegion};
@@ -55,7 +57,7 @@ pub struct Plan {
 }
 
 /// What a collection produced.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Collected {
     pub inventory: Inventory,
     pub management_account_id: AccountId,
@@ -72,6 +74,8 @@ pub enum CollectError {
         "cannot read the organization ({0}); run the audit in the management account or a delegated administrator account, with organizations:DescribeOrganization and organizations:ListAccounts allowed"
     )]
     Organization(#[source] CallError),
+    #[error(transparent)]
+    Checkpoint(#[from] checkpoint::CheckpointFileError),
 }
 
 /// Reads the caller's identity: the first call of every run.
@@ -79,7 +83,7 @@ pub async fn caller_identity(clients: &Clients, calls: &Calls) -> Result<CallerI
     sts::caller_identity(&clients.sts(), calls).await
 }
 
-type AccountPages = mpsc::UnboundedReceiver<Result<Vec<Account>, CallError>>;
+type AccountPages = mpsc::UnboundedReceiver<Result<organizations::AccountPage, CallError>>;
 
 /// The organization reads that open a run, started as early as possible: the account
 /// listing (sent page by page) and DescribeOrganization, side by side when the run's
@@ -91,6 +95,8 @@ pub struct OrganizationReads {
     caller: AccountId,
     management: tokio::task::JoinHandle<Result<AccountId, CallError>>,
     listing: Option<(tokio::task::JoinHandle<()>, AccountPages)>,
+    /// Where the listing starts: the first page, or a resumed run's next page.
+    start: Option<String>,
 }
 
 impl OrganizationReads {
@@ -108,6 +114,7 @@ impl OrganizationReads {
             caller: caller.clone(),
             management,
             listing: None,
+            start: None,
         };
         if side_by_side {
             reads.pages();
@@ -115,17 +122,30 @@ impl OrganizationReads {
         reads
     }
 
+    /// The reads of a resumed run: the management account is known, and the listing
+    /// (when it was not done) goes on from the page `start` names.
+    pub fn resumed(clients: &Clients, calls: &Arc<Calls>, caller: &AccountId, management: AccountId, start: Option<String>) -> Self {
+        OrganizationReads {
+            client: clients.organizations(),
+            calls: Arc::clone(calls),
+            caller: caller.clone(),
+            management: tokio::spawn(async move { Ok(management) }),
+            listing: None,
+            start,
+        }
+    }
+
     /// The pages of accounts, the listing started now if it has not been.
     fn pages(&mut self) -> &mut AccountPages {
-        let (client, calls, caller) = (&self.client, &self.calls, &self.caller);
+        let (client, calls, caller, start) = (&self.client, &self.calls, &self.caller, &self.start);
         let (_, pages) = self.listing.get_or_insert_with(|| {
             let (pages_tx, pages) = mpsc::unbounded_channel();
-            let (client, calls, caller) = (client.clone(), Arc::clone(calls), caller.clone());
+            let (client, calls, caller, start) = (client.clone(), Arc::clone(calls), caller.clone(), start.clone());
             let lister = tokio::spawn(async move {
                 // The listing is the run's critical path at its start: one request slot is
                 // its own until it ends, so its pages never queue behind accounts' reads.
                 let _slot = calls.reserve_slot().await;
-                organizations::stream_accounts(&client, &calls, &caller, &pages_tx).await;
+                organizations::stream_accounts(&client, &calls, &caller, start, &pages_tx).await;
             });
             (lister, pages)
         });
@@ -142,14 +162,26 @@ impl Drop for OrganizationReads {
     }
 }
 
+/// How a collection ended.
+pub enum Outcome {
+    /// Everything was read (or failed, or was stopped by the deadline, each a row).
+    Finished(Box<Collected>),
+    /// A resumable collection reached its deadline: what it had read and had yet to do
+    /// is in the checkpoint file.
+    Suspended(checkpoint::SavedFile),
+}
+
 /// Collects the inventory from the organization reads started for the plan's account.
-/// Fails only when the organization cannot be read.
+/// Fails only when the organization cannot be read. With `checkpointing`, the run
+/// saves snapshots (sent to `saves` as they are taken) and stops at the deadline with
+/// a last one instead of writing what it did not reach as errors.
 pub async fn collect(
     clients: &Clients,
     calls: Arc<Calls>,
     plan: Plan,
     mut reads: OrganizationReads,
-) -> Result<Collected, CollectError> {
+    checkpointing: Option<(checkpoint::Checkpointing, mpsc::Sender<checkpoint::SavedFile>)>,
+) -> Result<Outcome, CollectError> {
     let management_account_id = match (&mut reads.management).await {
         Ok(result) => result.map_err(CollectError::Organization)?,
         Err(join) => {
@@ -176,9 +208,53 @@ pub async fn collect(
             ..Default::default()
         },
     );
-    let mut scheduler = Scheduler::new(context, state);
-    let result = scheduler.run(reads.pages()).await;
+    schedule(context, state, reads, checkpointing).await
+}
+
+/// Goes on with a collection from its checkpoint (read with [`checkpoint::read`]).
+pub async fn resume(
+    clients: &Clients,
+    calls: Arc<Calls>,
+    plan: Plan,
+    snapshot: checkpoint::Snapshot,
+    checkpointing: (checkpoint::Checkpointing, mpsc::Sender<checkpoint::SavedFile>),
+) -> Result<Outcome, CollectError> {
+    calls.restore_rate_slots(&snapshot.rate_slots);
+    let caller = plan.current_account_id.clone();
+    let context = Arc::new(Context {
+        clients: clients.clone(),
+        calls: Arc::clone(&calls),
+        plan,
+        management_account_id: snapshot.management_account_id.clone(),
+    });
+    let state = State::resumed(Arc::clone(&context), snapshot.state, snapshot.pending);
+    let reads = OrganizationReads::resumed(
+        clients,
+        &calls,
+        &caller,
+        snapshot.management_account_id,
+        state.listing_next().map(str::to_owned),
+    );
+    schedule(context, state, reads, Some(checkpointing)).await
+}
+
+async fn schedule(
+    context: Arc<Context>,
+    state: State,
+    mut reads: OrganizationReads,
+    checkpointing: Option<(checkpoint::Checkpointing, mpsc::Sender<checkpoint::SavedFile>)>,
+) -> Result<Outcome, CollectError> {
+    // A resumed run whose listing was done lists nothing again.
+    let mut listed = mpsc::unbounded_channel().1;
+    let pages = if state.listing_done() { &mut listed } else { reads.pages() };
+    let mut scheduler = Scheduler::new(context, state, checkpointing);
+    let result = scheduler.run(pages).await;
     drop(reads);
-    result.map_err(CollectError::Organization)?;
-    Ok(scheduler.finish())
+    match result.map_err(CollectError::Organization)? {
+        scheduler::Stop::Finished => Ok(Outcome::Finished(Box::new(scheduler.finish()))),
+        scheduler::Stop::Suspended => scheduler
+            .snapshot()
+            .map(Outcome::Suspended)
+            .map_err(CollectError::Checkpoint),
+    }
 }

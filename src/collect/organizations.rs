@@ -5,7 +5,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::model::{Account, AccountId};
 
 use super::call::{CallError, Calls, Service};
-use super::pages::all_pages;
+use super::pages::all_pages_from;
 
 /// The management account of the caller's organization.
 pub async fn management_account_id(
@@ -33,16 +33,21 @@ pub async fn management_account_id(
         })
 }
 
-/// Every account, in the order Organizations lists them, sent page by page so that
-/// work on the first accounts starts while later pages are still being listed. An empty
-/// page that still carries a `NextToken` is not the end. A failure is sent too.
+/// A page of the organization's accounts, and the token of the next page.
+pub type AccountPage = (Vec<Account>, Option<String>);
+
+/// Every account, in the order Organizations lists them, from the page `start` names
+/// (the first when `None`), sent page by page so that work on the first accounts starts
+/// while later pages are still being listed. An empty page that still carries a
+/// `NextToken` is not the end. A failure is sent too.
 pub async fn stream_accounts(
     client: &aws_sdk_organizations::Client,
     calls: &Calls,
     caller: &AccountId,
-    pages: &UnboundedSender<Result<Vec<Account>, CallError>>,
+    start: Option<String>,
+    pages: &UnboundedSender<Result<AccountPage, CallError>>,
 ) {
-    let listed = all_pages(Service::Organizations, "ListAccounts", |token| async move {
+    let listed = all_pages_from(start, Service::Organizations, "ListAccounts", |token| async move {
         let request = client.list_accounts().max_results(20).set_next_token(token);
         let page = calls
             .run_reserved(caller, Service::Organizations, "ListAccounts", || {
@@ -66,9 +71,10 @@ pub async fn stream_accounts(
                 })
             })
             .collect();
+        let next = page.next_token().filter(|t| !t.is_empty()).map(str::to_owned);
         // A closed receiver means the run stopped listening: nothing left to do.
-        let _ = pages.send(Ok(accounts));
-        Ok((Vec::<()>::new(), page.next_token().map(str::to_owned)))
+        let _ = pages.send(Ok((accounts, next.clone())));
+        Ok((Vec::<()>::new(), next))
     })
     .await;
     if let Err(err) = listed {

@@ -15,13 +15,27 @@ pub const REPEATED_NEXT_TOKEN: &str = "RepeatedNextToken";
 /// Calls `fetch` with each page's token (`None` first) and gathers the items.
 /// `fetch` returns a page's items and its next token; `service` and `operation` name
 /// the call in the error when the service repeats the token it was sent.
-pub async fn all_pages<T, F, Fut>(service: Service, operation: &'static str, mut fetch: F) -> Result<Vec<T>, CallError>
+pub async fn all_pages<T, F, Fut>(service: Service, operation: &'static str, fetch: F) -> Result<Vec<T>, CallError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), CallError>>,
+{
+    all_pages_from(None, service, operation, fetch).await
+}
+
+/// Like [`all_pages`], from the page `start` names (a listing resumed).
+pub async fn all_pages_from<T, F, Fut>(
+    start: Option<String>,
+    service: Service,
+    operation: &'static str,
+    mut fetch: F,
+) -> Result<Vec<T>, CallError>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, Option<String>), CallError>>,
 {
     let mut items = Vec::new();
-    let mut token: Option<String> = None;
+    let mut token: Option<String> = start;
     for page_number in 1u64.. {
         let sent = token.take();
         let (mut page, next) = fetch(sent.clone()).await?;

@@ -33,7 +33,7 @@ impl Context {
 }
 
 /// How the (account, permission set) pairs are found; see [`State::plan_pairs`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PairDiscovery {
     /// `ListAccountsForProvisionedPermissionSet`, once per permission set.
     PerPermissionSet,
@@ -42,7 +42,7 @@ pub enum PairDiscovery {
 }
 
 /// The organization instance's permission sets, while their pairs are being found.
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct AccessDiscovery {
     /// The organization instance and who reads it.
     instance: Option<(Instance, AccountSession)>,
@@ -76,11 +76,71 @@ pub struct State {
     /// Accounts named by the event and seen in the organization so far.
     wanted_seen: BTreeSet<AccountId>,
     listing_done: bool,
+    /// The token of the organization listing's next page, while there is one.
+    listing_next: Option<String>,
     access: AccessDiscovery,
     started: std::time::Instant,
 }
 
+/// What a checkpoint keeps of the state: everything but the run's context and the
+/// queued units (saved with the scheduler's).
+#[derive(serde::Serialize)]
+pub struct StateRecordRef<'a> {
+    collected: &'a Collected,
+    sessions: &'a HashMap<AccountId, AccountSession>,
+    orphans: &'a BTreeMap<InstanceArn, Instance>,
+    pending_groups: &'a BTreeMap<IdentityStoreId, BTreeSet<GroupId>>,
+    wanted_seen: &'a BTreeSet<AccountId>,
+    listing_done: bool,
+    listing_next: Option<&'a str>,
+    access: &'a AccessDiscovery,
+}
+
+/// A state read back from a checkpoint (see [`StateRecordRef`]).
+#[derive(serde::Deserialize)]
+pub struct StateRecord {
+    collected: Collected,
+    sessions: HashMap<AccountId, AccountSession>,
+    orphans: BTreeMap<InstanceArn, Instance>,
+    pending_groups: BTreeMap<IdentityStoreId, BTreeSet<GroupId>>,
+    wanted_seen: BTreeSet<AccountId>,
+    listing_done: bool,
+    listing_next: Option<String>,
+    access: AccessDiscovery,
+}
+
 impl State {
+    /// What a checkpoint keeps of this state.
+    pub fn record(&self) -> StateRecordRef<'_> {
+        StateRecordRef {
+            collected: &self.collected,
+            sessions: &self.sessions,
+            orphans: &self.orphans,
+            pending_groups: &self.pending_groups,
+            wanted_seen: &self.wanted_seen,
+            listing_done: self.listing_done,
+            listing_next: self.listing_next.as_deref(),
+            access: &self.access,
+        }
+    }
+
+    /// A state resumed from a checkpoint, with the units it had not done queued again.
+    pub fn resumed(context: Arc<Context>, record: StateRecord, pending: Vec<Box<dyn Unit>>) -> Self {
+        State {
+            context,
+            collected: record.collected,
+            queued: pending,
+            sessions: record.sessions,
+            orphans: record.orphans,
+            pending_groups: record.pending_groups,
+            wanted_seen: record.wanted_seen,
+            listing_done: record.listing_done,
+            listing_next: record.listing_next,
+            access: record.access,
+            started: std::time::Instant::now(),
+        }
+    }
+
     pub fn new(context: Arc<Context>, collected: Collected) -> Self {
         State {
             context,
@@ -91,6 +151,7 @@ impl State {
             pending_groups: BTreeMap::new(),
             wanted_seen: BTreeSet::new(),
             listing_done: false,
+            listing_next: None,
             access: AccessDiscovery::default(),
             started: std::time::Instant::now(),
         }
@@ -99,6 +160,11 @@ impl State {
     /// Queues a unit.
     pub fn queue(&mut self, unit: impl Unit) {
         self.queued.push(Box::new(unit));
+    }
+
+    /// The units queued and not yet taken (for a snapshot).
+    pub fn queued_units(&self) -> impl Iterator<Item = &dyn Unit> {
+        self.queued.iter().map(|unit| unit.as_ref())
     }
 
     /// The units queued since the last call.
@@ -126,6 +192,11 @@ impl State {
         self.listing_done
     }
 
+    /// Where a resumed listing of the organization starts: the next page's token.
+    pub fn listing_next(&self) -> Option<&str> {
+        self.listing_next.as_deref()
+    }
+
     /// The deadline stopped the organization's listing: the accounts listed so far are
     /// audited (or were), the rest are not in the reports, and the run says so.
     pub fn listing_stopped(&mut self, reason: String) {
@@ -148,8 +219,10 @@ impl State {
         );
     }
 
-    /// One page of accounts: narrowed by the event, inactive ones skipped, the rest queued.
-    pub fn add_accounts(&mut self, page: Vec<Account>) {
+    /// One page of accounts: narrowed by the event, inactive ones skipped, the rest
+    /// queued. `next` is the token of the page after it.
+    pub fn add_accounts(&mut self, page: Vec<Account>, next: Option<String>) {
+        self.listing_next = next;
         let context = Arc::clone(&self.context);
         let wanted = context.plan.accounts.as_deref();
         for account in page {

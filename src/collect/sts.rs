@@ -60,6 +60,20 @@ pub async fn assume_role(
     role_name: &str,
     session_name: &str,
 ) -> Result<AccountSession, CallError> {
+    let credentials = assume_role_credentials(client, calls, caller, partition, account, role_name, session_name).await?;
+    Ok(AccountSession::assumed(account.clone(), credentials))
+}
+
+/// The credentials of `role_name` in `account`, assumed from the current account.
+pub async fn assume_role_credentials(
+    client: &aws_sdk_sts::Client,
+    calls: &Calls,
+    caller: &AccountId,
+    partition: &str,
+    account: &AccountId,
+    role_name: &str,
+    session_name: &str,
+) -> Result<Credentials, CallError> {
     let role_arn = format!("arn:{partition}:iam::{account}:role/{role_name}");
     let request = client.assume_role().role_arn(&role_arn).role_session_name(session_name);
     let output = calls
@@ -76,14 +90,13 @@ pub async fn assume_role(
         });
     };
     let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
-    let credentials = Credentials::new(
+    Ok(Credentials::new(
         c.access_key_id(),
         c.secret_access_key(),
         Some(c.session_token().to_owned()),
         expiry,
         "AssumeRole",
-    );
-    Ok(AccountSession::assumed(account.clone(), credentials))
+    ))
 }
 
 #[cfg(test)]

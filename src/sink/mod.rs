@@ -5,6 +5,7 @@
 //! `{prefix}/{report}/date={YYYY-MM-DD}/{run_id}.csv`; the `latest/` copies are written
 //! only after every dated object of the run is in place.
 
+pub mod checkpoints;
 pub mod local;
 pub mod previous;
 pub mod s3;

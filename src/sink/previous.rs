@@ -104,7 +104,7 @@ pub struct Bucket<'a> {
 
 /// Why an object could not be read.
 #[derive(Debug, thiserror::Error)]
-enum ReadError {
+pub enum ReadError {
     #[error(transparent)]
     Call(#[from] crate::collect::CallError),
     #[error("the object's body broke off: {0}")]
@@ -118,7 +118,7 @@ enum ReadError {
 }
 
 impl Bucket<'_> {
-    async fn get(
+    pub(crate) async fn get(
         &self,
         key: &str,
     ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, crate::collect::CallError> {
@@ -135,7 +135,7 @@ impl Bucket<'_> {
     }
 
     /// Streams an object into a file.
-    async fn download(&self, key: &str, path: &Path) -> Result<(), ReadError> {
+    pub(crate) async fn download(&self, key: &str, path: &Path) -> Result<(), ReadError> {
         let mut body = self.get(key).await?.body;
         let file_error = |source| ReadError::File {
             path: path.to_owned(),
@@ -152,7 +152,25 @@ impl Bucket<'_> {
     /// The previous run named by `{prefix}/latest/summary.json`, its reports downloaded
     /// into `folder`.
     pub async fn previous(&self, wanted: &[&str], folder: &Path) -> Option<PreviousRun> {
+        self.previous_at(&format!("{}/latest/summary.json", self.prefix), wanted, folder)
+            .await
+    }
+
+    /// Where the latest run's own (dated) summary is: what a resumed run compares with
+    /// when it ends, whatever `latest/` holds by then. `None` without a previous run.
+    pub async fn latest_summary_key(&self) -> Option<String> {
         let key = format!("{}/latest/summary.json", self.prefix);
+        let body = self.get(&key).await.ok()?.body.collect().await.ok()?.into_bytes();
+        let summary = parse_summary(&body, &format!("s3://{}/{key}", self.bucket))?;
+        let dated = summary.reports.get("summary")?;
+        dated
+            .strip_prefix(&format!("s3://{}/", self.bucket))
+            .map(str::to_owned)
+    }
+
+    /// The previous run whose summary is at `key`, its reports downloaded into `folder`.
+    pub async fn previous_at(&self, key: &str, wanted: &[&str], folder: &Path) -> Option<PreviousRun> {
+        let key = key.to_owned();
         let body = match self.get(&key).await {
             Ok(output) => match output.body.collect().await {
                 Ok(body) => body.into_bytes(),

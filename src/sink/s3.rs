@@ -322,6 +322,53 @@ pub async fn write_all(
     Ok(())
 }
 
+/// Writes one file at `key`: one PutObject, or a multipart upload for a large one.
+pub async fn write_one(
+    client: &aws_sdk_s3::Client,
+    calls: &Calls,
+    caller: &AccountId,
+    bucket: &str,
+    key: &str,
+    artifact: &Artifact,
+) -> Result<(), UploadError> {
+    let target = Target {
+        client,
+        calls,
+        caller,
+        bucket,
+        permits: Semaphore::new(4),
+        width: 4,
+    };
+    target.upload(key, artifact).await
+}
+
+/// Deletes the object at `key` (absent already is not an error in S3).
+pub async fn delete(
+    client: &aws_sdk_s3::Client,
+    calls: &Calls,
+    caller: &AccountId,
+    bucket: &str,
+    key: &str,
+) -> Result<(), UploadError> {
+    calls
+        .run(caller, Service::S3, "DeleteObject", || {
+            client
+                .delete_object()
+                .bucket(bucket)
+                .key(key)
+                .expected_bucket_owner(caller.as_str())
+                .send()
+        })
+        .await
+        .map(|_| ())
+        .map_err(|source| UploadError {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            owner: caller.clone(),
+            source,
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

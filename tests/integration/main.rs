@@ -18,4 +18,5 @@ mod page;
 mod partial_reads;
 mod person;
 mod regions;
+mod resume;
 mod uploads;

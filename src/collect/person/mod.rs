@@ -61,11 +61,11 @@ pub async fn find_people(
         .await
         .map_err(CollectError::Organization)?;
     let (pages_tx, mut pages) = mpsc::unbounded_channel();
-    organizations::stream_accounts(&organizations_client, &calls, &caller, &pages_tx).await;
+    organizations::stream_accounts(&organizations_client, &calls, &caller, None, &pages_tx).await;
     drop(pages_tx);
     let mut accounts: Vec<Account> = Vec::new();
     while let Some(page) = pages.recv().await {
-        accounts.extend(page.map_err(CollectError::Organization)?);
+        accounts.extend(page.map_err(CollectError::Organization)?.0);
     }
     let context = Arc::new(Context {
         clients: clients.clone(),

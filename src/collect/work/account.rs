@@ -15,8 +15,10 @@ use super::super::{regions, sts};
 use super::{Lane, Priority, Running, Unit, deadline_row, error_row, fold};
 
 /// Reads one account of the organization.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct ReadAccount(pub Account);
 
+#[typetag::serde]
 impl Unit for ReadAccount {
     fn lane(&self) -> Lane {
         (self.0.id.clone(), Service::SsoAdmin)

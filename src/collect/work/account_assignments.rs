@@ -12,6 +12,7 @@ use super::super::sso_admin;
 use super::super::state::{Context, State};
 use super::{Lane, Running, Unit, deadline_row, error_row, fold};
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct ReadAccountAssignments {
     pub instance: Instance,
     pub session: AccountSession,
@@ -19,6 +20,7 @@ pub struct ReadAccountAssignments {
     pub permission_set: PermissionSetArn,
 }
 
+#[typetag::serde]
 impl Unit for ReadAccountAssignments {
     fn lane(&self) -> Lane {
         (self.session.account_id.clone(), Service::SsoAdmin)

@@ -11,12 +11,14 @@ use super::super::sso_admin;
 use super::super::state::{Context, State};
 use super::{Lane, Running, Unit, deadline_row, error_row, fold};
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct ReadApplicationAssignments {
     pub instance: Instance,
     pub session: AccountSession,
     pub application: Application,
 }
 
+#[typetag::serde]
 impl Unit for ReadApplicationAssignments {
     fn lane(&self) -> Lane {
         (self.session.account_id.clone(), Service::SsoAdmin)

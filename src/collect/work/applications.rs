@@ -12,6 +12,7 @@ use super::super::state::{Context, State};
 use super::application_assignments::ReadApplicationAssignments;
 use super::{Lane, Running, Unit, deadline_row, error_row, fold};
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct ReadApplications {
     pub instance: Instance,
     pub session: AccountSession,
@@ -20,6 +21,7 @@ pub struct ReadApplications {
     pub created_from: Option<AccountId>,
 }
 
+#[typetag::serde]
 impl Unit for ReadApplications {
     fn lane(&self) -> Lane {
         (self.session.account_id.clone(), Service::SsoAdmin)

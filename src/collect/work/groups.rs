@@ -11,11 +11,13 @@ use super::super::state::{Context, State};
 use super::users::{store_deadline_row, store_error};
 use super::{Lane, Running, Unit, fold};
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct ReadGroups {
     pub instance: Instance,
     pub session: AccountSession,
 }
 
+#[typetag::serde]
 impl Unit for ReadGroups {
     fn lane(&self) -> Lane {
         (self.session.account_id.clone(), Service::IdentityStore)

@@ -10,6 +10,7 @@ use super::super::identity_store;
 use super::super::state::{Context, State};
 use super::{Lane, Running, Unit, deadline_row, error_row, fold};
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct ReadMembers {
     pub instance: Instance,
     pub session: AccountSession,
@@ -22,6 +23,7 @@ impl ReadMembers {
     }
 }
 
+#[typetag::serde]
 impl Unit for ReadMembers {
     fn lane(&self) -> Lane {
         (self.session.account_id.clone(), Service::IdentityStore)

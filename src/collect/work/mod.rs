@@ -47,7 +47,9 @@ pub enum Priority {
     Account,
 }
 
-/// One unit of work.
+/// One unit of work. Serialisable (by its kind's name) so that a resumable run can
+/// checkpoint the work it has not done.
+#[typetag::serde(tag = "kind")]
 pub trait Unit: Send + 'static {
     fn lane(&self) -> Lane;
 

@@ -10,12 +10,14 @@ use super::super::sso_admin;
 use super::super::state::{Context, State};
 use super::{Lane, Running, Unit, deadline_row, error_row, fold};
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct DescribePermissionSet {
     pub instance: Instance,
     pub session: AccountSession,
     pub permission_set: PermissionSetArn,
 }
 
+#[typetag::serde]
 impl Unit for DescribePermissionSet {
     fn lane(&self) -> Lane {
         (self.session.account_id.clone(), Service::SsoAdmin)

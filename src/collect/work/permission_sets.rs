@@ -11,11 +11,13 @@ use super::super::sso_admin;
 use super::super::state::{Context, State};
 use super::{Lane, Running, Unit, deadline_row, error_row, fold};
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct ListPermissionSets {
     pub instance: Instance,
     pub session: AccountSession,
 }
 
+#[typetag::serde]
 impl Unit for ListPermissionSets {
     fn lane(&self) -> Lane {
         (self.session.account_id.clone(), Service::SsoAdmin)

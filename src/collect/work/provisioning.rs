@@ -14,12 +14,14 @@ use super::super::state::{Context, State};
 use super::{Lane, Running, Unit, deadline_row, error_row, fold};
 
 /// `ListAccountsForProvisionedPermissionSet` for one permission set.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct AccountsForPermissionSet {
     pub instance: Instance,
     pub session: AccountSession,
     pub permission_set: PermissionSetArn,
 }
 
+#[typetag::serde]
 impl Unit for AccountsForPermissionSet {
     fn lane(&self) -> Lane {
         (self.session.account_id.clone(), Service::SsoAdmin)
@@ -67,12 +69,14 @@ impl Unit for AccountsForPermissionSet {
 }
 
 /// `ListPermissionSetsProvisionedToAccount` for one account.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct PermissionSetsForAccount {
     pub instance: Instance,
     pub session: AccountSession,
     pub account: AccountId,
 }
 
+#[typetag::serde]
 impl Unit for PermissionSetsForAccount {
     fn lane(&self) -> Lane {
         (self.session.account_id.clone(), Service::SsoAdmin)

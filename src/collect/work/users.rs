@@ -10,11 +10,13 @@ use super::super::identity_store;
 use super::super::state::{Context, State};
 use super::{Lane, Running, Unit, deadline_row, error_row, fold};
 
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct ReadUsers {
     pub instance: Instance,
     pub session: AccountSession,
 }
 
+#[typetag::serde]
 impl Unit for ReadUsers {
     fn lane(&self) -> Lane {
         (self.session.account_id.clone(), Service::IdentityStore)

@@ -55,12 +55,15 @@ def environ_for(scope: dict[str, Any], body: bytes) -> dict[str, Any]:
     return environ
 
 
-async def read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes | None:
+    """The request's body; `None` when the client went away before sending all of it.
+    Such a request is not served: AWS never acts on a request whose body did not
+    arrive whole (S3 stores no object from a PutObject cut off mid-body)."""
     chunks = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body"):
             break
@@ -80,7 +83,10 @@ def application(gateway: Gateway) -> Callable[[dict[str, Any], Receive, Send], A
         if scope["type"] != "http":
             return
         arrived = time.monotonic()
-        environ = environ_for(scope, await read_body(receive))
+        body = await read_body(receive)
+        if body is None:
+            return
+        environ = environ_for(scope, body)
         if is_admin(environ):
             status, headers, body = gateway.admin(environ)
         else:
