@@ -12,7 +12,8 @@ of every `/next` (the benchmark times start-up with it).
 first invocation (a cold start), hands it each invocation with a deadline of `timeout`
 seconds, and answers as Lambda's Invoke does: the function's result, or a function error
 (`FunctionError: Unhandled`) whose payload is what the function posted to `/error`, or
-Lambda's own `Runtime.ExitError` (the process exited or was killed during the invocation)
+Lambda's own `Runtime.ExitError` (the process exited or was killed during the invocation;
+on a cold start, what it posted to `/init/error` if it did)
 and `Sandbox.Timedout` (no answer by the deadline: the process is killed). After those two
 the next invocation starts a new process, as Lambda resets the environment. A test can
 plan a failure for the n-th invocation: `kill` (SIGKILL after some seconds) or `hang` (the
@@ -270,6 +271,13 @@ class FunctionHost:
                     body = json.dumps({"errorType": "Runtime.ExitError",
                                        "errorMessage": f"RequestId: {inv.request_id} Error: Runtime exited with error: {how}"})
                     outcome = ("Unhandled", body.encode(), "Runtime.ExitError")
+                    if cold and self.api.init_errors:  # the runtime said why it could not start
+                        init = self.api.init_errors.pop()
+                        try:
+                            etype = json.loads(init).get("errorType") or "Runtime.Unknown"
+                        except (ValueError, AttributeError):
+                            etype = "Runtime.Unknown"
+                        outcome = ("Unhandled", init, etype)
                     self.proc = None
                 elif now >= enforced:
                     self._kill()
