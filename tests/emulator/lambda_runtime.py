@@ -39,14 +39,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 PREFIX = "/2018-06-01/runtime"
+INIT_LIMIT = 10.0  # seconds Lambda gives a runtime to start and ask for its first event
 
 
 @dataclass
 class Invocation:
     request_id: str
     payload: bytes
-    deadline_ms: int
+    told_seconds: float  # the deadline the function is told, from the moment it gets the event
     function_arn: str
+    delivered_at: float | None = None  # time.monotonic() when /next handed it over
+    deadline_ms: int = 0
     answered: threading.Event = field(default_factory=threading.Event)
     # "response" or "error" once the function posted; body as posted
     kind: str | None = None
@@ -112,6 +115,8 @@ class RuntimeAPI:
                         self.close_connection = True
                         return
                     break
+                inv.delivered_at = time.monotonic()
+                inv.deadline_ms = int((time.time() + inv.told_seconds) * 1000)
                 self._answer(200, inv.payload, {
                     "Lambda-Runtime-Aws-Request-Id": inv.request_id,
                     "Lambda-Runtime-Deadline-Ms": str(inv.deadline_ms),
@@ -147,8 +152,8 @@ class RuntimeAPI:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    def submit(self, payload: bytes, deadline_ms: int, function_arn: str) -> Invocation:
-        inv = Invocation(str(uuid.uuid4()), payload, deadline_ms, function_arn)
+    def submit(self, payload: bytes, told_seconds: float, function_arn: str) -> Invocation:
+        inv = Invocation(str(uuid.uuid4()), payload, told_seconds, function_arn)
         with self._lock:
             self._by_id[inv.request_id] = inv
         self._pending.put(inv)
@@ -239,10 +244,13 @@ class FunctionHost:
                 self._kill()
                 self._start()
             t0 = time.monotonic()
-            enforced = t0 + self.timeout
-            told = enforced + (seconds if kind == "hang" else 0.0)
-            inv = self.api.submit(payload, int((time.time() + (told - t0)) * 1000), self.function_arn)
-            kill_at = t0 + seconds if kind == "kill" else None
+            # Lambda's timeout runs from the moment the function gets the event (its start-up,
+            # the init phase, has a limit of its own: 10 s)
+            told = self.timeout + (seconds if kind == "hang" else 0.0)
+            inv = self.api.submit(payload, told, self.function_arn)
+            enforced = t0 + INIT_LIMIT
+            kill_at = None
+            started = False
             outcome: tuple[str, bytes, str | None] | None = None
             while outcome is None:
                 if inv.answered.wait(0.02):
@@ -258,6 +266,10 @@ class FunctionHost:
                     break
                 now = time.monotonic()
                 assert self.proc is not None
+                if inv.delivered_at is not None and not started:
+                    started = True
+                    enforced = inv.delivered_at + self.timeout
+                    kill_at = inv.delivered_at + seconds if kind == "kill" else None
                 if kill_at is not None and now >= kill_at:
                     os.kill(self.proc.pid, signal.SIGKILL)
                     kill_at = None

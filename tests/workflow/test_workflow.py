@@ -63,9 +63,9 @@ def standin_units(emu: Emulator, summary: dict[str, Any]) -> list[int]:
 
 
 def test_standin_loop_runs_to_the_summary(offline, definition, blog):
-    # 12 units of 0.2 s, 1.5 s invocations with a 0.3 s margin: at least 3 invocations
+    # 12 units of 0.2 s, 1.5 s invocations with a 0.5 s margin (5 units each): 3 invocations
     host, sm = start(offline, definition, STANDIN, blog, timeout=1.5, STANDIN_UNITS=12, STANDIN_UNIT_SECONDS=0.2,
-                     DEADLINE_MARGIN_SECONDS=0.3)
+                     DEADLINE_MARGIN_SECONDS=0.5)
     desc = offline.run(sm, "{}")
     assert desc["status"] == "SUCCEEDED", explain(desc, host)
     output = json.loads(desc["output"])
@@ -88,7 +88,7 @@ def test_standin_loop_runs_to_the_summary(offline, definition, blog):
 @pytest.mark.parametrize("fault,error", [("kill", "Runtime.ExitError"), ("hang", "Sandbox.Timedout")])
 def test_standin_failed_invocation_is_retried_from_the_checkpoint(offline, definition, blog, fault, error):
     host, sm = start(offline, definition, STANDIN, blog, timeout=1.5, STANDIN_UNITS=12, STANDIN_UNIT_SECONDS=0.2,
-                     DEADLINE_MARGIN_SECONDS=0.3)
+                     DEADLINE_MARGIN_SECONDS=0.5)
     # the second invocation: killed 0.7 s in, or told a deadline 5 s later than the 1.5 s timeout
     host.plan(2, fault, 0.7 if fault == "kill" else 5.0)
     desc = offline.run(sm, "{}", name=f"retry-{fault}")
