@@ -59,9 +59,7 @@ pub struct CheckpointStats {
 /// Why an invocation of a resumable run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ContinueError {
-    #[error(
-        "configuration error: continue_run keeps the run's checkpoints in the reports bucket; set reports_bucket"
-    )]
+    #[error("configuration error: continue_run keeps the run's checkpoints in the reports bucket; set reports_bucket")]
     NoBucket,
     #[error("checkpoint: {0}")]
     Store(#[from] StoreError),
@@ -140,11 +138,21 @@ pub async fn continue_run(
     if let Some(body) = store.get_bytes(DONE).await? {
         match serde_json::from_slice::<DoneRecord>(&body) {
             Ok(done) if done.execution_started_at == continuation.started_at => {
-                tracing::info!(phase = "checkpoint", run = continuation.name, "the run has ended already: its answer again");
+                tracing::info!(
+                    phase = "checkpoint",
+                    run = continuation.name,
+                    "the run has ended already: its answer again"
+                );
                 return Ok(done.answer);
             }
-            Ok(_) => tracing::warn!(phase = "checkpoint", run = continuation.name, "an older run of the same name ended here: this one starts afresh"),
-            Err(error) => tracing::warn!(phase = "checkpoint", run = continuation.name, %error, "done.json cannot be read: ignored"),
+            Ok(_) => tracing::warn!(
+                phase = "checkpoint",
+                run = continuation.name,
+                "an older run of the same name ended here: this one starts afresh"
+            ),
+            Err(error) => {
+                tracing::warn!(phase = "checkpoint", run = continuation.name, %error, "done.json cannot be read: ignored")
+            }
         }
     }
 
@@ -155,12 +163,17 @@ pub async fn continue_run(
         Some(file) => match checkpoint::read_header(file.path()) {
             Ok(header) => match serde_json::from_value::<RunRecord>(header.run) {
                 Ok(record)
-                    if header.format == checkpoint::FORMAT && record.execution_started_at == continuation.started_at =>
+                    if header.format == checkpoint::FORMAT
+                        && record.execution_started_at == continuation.started_at =>
                 {
                     Some((file, record))
                 }
                 Ok(_) => {
-                    tracing::warn!(phase = "checkpoint", run = continuation.name, "the checkpoint is another run's (or another version's): this run starts afresh");
+                    tracing::warn!(
+                        phase = "checkpoint",
+                        run = continuation.name,
+                        "the checkpoint is another run's (or another version's): this run starts afresh"
+                    );
                     None
                 }
                 Err(error) => {
@@ -205,7 +218,13 @@ pub async fn continue_run(
                 previous_summary,
             };
             tracing::info!(run_id = record.identity.run_id, run = continuation.name, account = %opened.current, "resumable audit started");
-            let plan = run::plan(config, &record.request(), &opened, &record.identity.run_id, options.stop_at);
+            let plan = run::plan(
+                config,
+                &record.request(),
+                &opened,
+                &record.identity.run_id,
+                options.stop_at,
+            );
             let reads = OrganizationReads::start(clients, &opened.calls, &opened.current, config.max_concurrency >= 2);
             let checkpointing = Checkpointing {
                 interval,
@@ -234,8 +253,21 @@ pub async fn continue_run(
             let snapshot = checkpoint::read(file.path(), &reopener)?;
             drop(file);
             let load_ms = millis(loading.elapsed());
-            tracing::info!(run_id = record.identity.run_id, run = continuation.name, invocation = record.invocation, pending_units = snapshot.pending.len(), load_ms, "resumable audit goes on");
-            let plan = run::plan(config, &record.request(), &opened, &record.identity.run_id, options.stop_at);
+            tracing::info!(
+                run_id = record.identity.run_id,
+                run = continuation.name,
+                invocation = record.invocation,
+                pending_units = snapshot.pending.len(),
+                load_ms,
+                "resumable audit goes on"
+            );
+            let plan = run::plan(
+                config,
+                &record.request(),
+                &opened,
+                &record.identity.run_id,
+                options.stop_at,
+            );
             let checkpointing = Checkpointing {
                 interval,
                 run: encode(&record, "the run record")?,
@@ -255,7 +287,15 @@ pub async fn continue_run(
     match outcome {
         Outcome::Suspended(saved) => {
             let save_ms = save(&store, &saved).await?;
-            tracing::info!(phase = "checkpoint", run_id = record.identity.run_id, invocation = record.invocation, pending_units = saved.pending_units, bytes = saved.bytes, save_ms, "deadline reached: the run goes on in the next invocation");
+            tracing::info!(
+                phase = "checkpoint",
+                run_id = record.identity.run_id,
+                invocation = record.invocation,
+                pending_units = saved.pending_units,
+                bytes = saved.bytes,
+                save_ms,
+                "deadline reached: the run goes on in the next invocation"
+            );
             Ok(ContinueAnswer {
                 done: false,
                 run_id: record.identity.run_id,
@@ -287,7 +327,15 @@ pub async fn continue_run(
                     .await
                 }
                 (Some(staging), None, _) => {
-                    run::read_previous(clients, config, &opened.calls, &opened.current, &destinations, Some(staging)).await
+                    run::read_previous(
+                        clients,
+                        config,
+                        &opened.calls,
+                        &opened.current,
+                        &destinations,
+                        Some(staging),
+                    )
+                    .await
                 }
                 _ => None,
             };
@@ -321,7 +369,12 @@ pub async fn continue_run(
             if let Err(error) = store.delete(CHECKPOINT).await {
                 tracing::warn!(phase = "checkpoint", %error, "the finished run's checkpoint could not be deleted: the lifecycle rule will expire it");
             }
-            tracing::info!(phase = "checkpoint", run_id = record.identity.run_id, invocations = record.invocation, "the resumable run has ended");
+            tracing::info!(
+                phase = "checkpoint",
+                run_id = record.identity.run_id,
+                invocations = record.invocation,
+                "the resumable run has ended"
+            );
             Ok(done.answer)
         }
     }
@@ -334,8 +387,16 @@ pub async fn continue_run(
 async fn save_periodic(store: &CheckpointStore<'_>, saves: &mut mpsc::Receiver<SavedFile>) {
     while let Some(saved) = saves.recv().await {
         match save(store, &saved).await {
-            Ok(save_ms) => tracing::info!(phase = "checkpoint", pending_units = saved.pending_units, bytes = saved.bytes, save_ms, "checkpoint saved"),
-            Err(error) => tracing::warn!(phase = "checkpoint", %error, "a periodic checkpoint could not be saved; the run goes on"),
+            Ok(save_ms) => tracing::info!(
+                phase = "checkpoint",
+                pending_units = saved.pending_units,
+                bytes = saved.bytes,
+                save_ms,
+                "checkpoint saved"
+            ),
+            Err(error) => {
+                tracing::warn!(phase = "checkpoint", %error, "a periodic checkpoint could not be saved; the run goes on")
+            }
         }
     }
 }

@@ -152,17 +152,25 @@ fn parse_continuation(value: &Value, field: &str) -> Result<Continuation, EventE
         return Err(invalid(field, format!("must be {example}")));
     };
     if let Some(key) = map.keys().find(|k| !["name", "started_at"].contains(&k.as_str())) {
-        return Err(invalid(&format!("{field}.{key}"), "is not a field (expected name, started_at)"));
+        return Err(invalid(
+            &format!("{field}.{key}"),
+            "is not a field (expected name, started_at)",
+        ));
     }
     let text = |key: &str| match map.get(key) {
         Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 80 => Ok(s.trim().to_owned()),
-        _ => Err(invalid(&format!("{field}.{key}"), "must be a string of 1 to 80 characters")),
+        _ => Err(invalid(
+            &format!("{field}.{key}"),
+            "must be a string of 1 to 80 characters",
+        )),
     };
     let name = text("name")?;
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Err(invalid(
             &format!("{field}.name"),
-            format!("{name:?} has characters other than A-Z, a-z, 0-9, - and _ (it names the run's checkpoint in S3); start the execution with such a name"),
+            format!(
+                "{name:?} has characters other than A-Z, a-z, 0-9, - and _ (it names the run's checkpoint in S3); start the execution with such a name"
+            ),
         ));
     }
     Ok(Continuation {

@@ -154,13 +154,23 @@ fn fail(message: impl std::fmt::Display, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn command_run(out_dir: Option<PathBuf>, upload: bool, event: Option<PathBuf>, stop_after: Option<f64>) -> ExitCode {
+async fn command_run(
+    out_dir: Option<PathBuf>,
+    upload: bool,
+    event: Option<PathBuf>,
+    stop_after: Option<f64>,
+) -> ExitCode {
     let deadline = match stop_after {
         None => None,
         Some(seconds) if seconds.is_finite() && (0.0..=86_400.0).contains(&seconds) => {
             Some(std::time::SystemTime::now() + std::time::Duration::from_secs_f64(seconds))
         }
-        Some(seconds) => return fail(format!("--stop-after must be a number of seconds from 0 to 86400, got {seconds}"), 2),
+        Some(seconds) => {
+            return fail(
+                format!("--stop-after must be a number of seconds from 0 to 86400, got {seconds}"),
+                2,
+            );
+        }
     };
     let config = match Config::from_lookup(|k| std::env::var(k).ok(), RunMode::Command { upload }) {
         Ok(config) => config,

@@ -122,7 +122,12 @@ pub(crate) struct Opened {
 /// the organization reads start alongside it when the account is known from the
 /// configuration and there is room for three calls at once (they are dropped, stopped,
 /// if the identity disagrees).
-pub(crate) async fn open(clients: &Clients, config: &Config, calls: Calls, organization_reads: bool) -> Result<Opened, RunError> {
+pub(crate) async fn open(
+    clients: &Clients,
+    config: &Config,
+    calls: Calls,
+    organization_reads: bool,
+) -> Result<Opened, RunError> {
     let calls = Arc::new(calls.with_concurrency(config.max_concurrency));
     let early_reads = config
         .current_account_id
@@ -153,7 +158,13 @@ pub(crate) async fn open(clients: &Clients, config: &Config, calls: Calls, organ
 }
 
 /// What to collect for `request`.
-pub(crate) fn plan(config: &Config, request: &RunRequest, opened: &Opened, run_id: &str, stop_at: Option<Instant>) -> Plan {
+pub(crate) fn plan(
+    config: &Config,
+    request: &RunRequest,
+    opened: &Opened,
+    run_id: &str,
+    stop_at: Option<Instant>,
+) -> Plan {
     Plan {
         current_account_id: opened.current.clone(),
         partition: opened.partition.clone(),
@@ -237,8 +248,18 @@ pub async fn run_audit(
     // The previous run (for `changes`) is read while this one collects (its requests
     // count against MAX_CONCURRENCY like the others): nothing of this run is written
     // before both are done.
-    let previous_read = read_previous(clients, config, &opened.calls, &opened.current, &destinations, staging.as_ref());
-    let reads = opened.reads.take().ok_or(RunError::Internal("the organization reads were not started"))?;
+    let previous_read = read_previous(
+        clients,
+        config,
+        &opened.calls,
+        &opened.current,
+        &destinations,
+        staging.as_ref(),
+    );
+    let reads = opened
+        .reads
+        .take()
+        .ok_or(RunError::Internal("the organization reads were not started"))?;
     // Boxed: the collect future is large and deeply nested.
     let collecting = Box::pin(collect::collect(clients, Arc::clone(&opened.calls), plan, reads, None));
     let (collected, previous) = tokio::join!(collecting, previous_read);

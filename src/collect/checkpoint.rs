@@ -131,9 +131,7 @@ pub fn read(path: &std::path::Path, reopener: &Arc<Reopener>) -> Result<Snapshot
     let snapshot: Snapshot = reopen::reading_with(reopener, || serde_json::from_reader(BufReader::new(file)))
         .map_err(CheckpointFileError::Decode)?;
     if snapshot.format != FORMAT {
-        return Err(CheckpointFileError::Format {
-            found: snapshot.format,
-        });
+        return Err(CheckpointFileError::Format { found: snapshot.format });
     }
     Ok(snapshot)
 }

@@ -124,7 +124,13 @@ impl OrganizationReads {
 
     /// The reads of a resumed run: the management account is known, and the listing
     /// (when it was not done) goes on from the page `start` names.
-    pub fn resumed(clients: &Clients, calls: &Arc<Calls>, caller: &AccountId, management: AccountId, start: Option<String>) -> Self {
+    pub fn resumed(
+        clients: &Clients,
+        calls: &Arc<Calls>,
+        caller: &AccountId,
+        management: AccountId,
+        start: Option<String>,
+    ) -> Self {
         OrganizationReads {
             client: clients.organizations(),
             calls: Arc::clone(calls),
@@ -246,7 +252,11 @@ async fn schedule(
 ) -> Result<Outcome, CollectError> {
     // A resumed run whose listing was done lists nothing again.
     let mut listed = mpsc::unbounded_channel().1;
-    let pages = if state.listing_done() { &mut listed } else { reads.pages() };
+    let pages = if state.listing_done() {
+        &mut listed
+    } else {
+        reads.pages()
+    };
     let mut scheduler = Scheduler::new(context, state, checkpointing);
     let result = scheduler.run(pages).await;
     drop(reads);

@@ -73,7 +73,11 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(context: Arc<Context>, state: State, checkpointing: Option<(Checkpointing, mpsc::Sender<SavedFile>)>) -> Self {
+    pub fn new(
+        context: Arc<Context>,
+        state: State,
+        checkpointing: Option<(Checkpointing, mpsc::Sender<SavedFile>)>,
+    ) -> Self {
         let lane_limit = context.plan.max_concurrency.max(1);
         let (checkpointing, saves) = checkpointing.unzip();
         let next_save = checkpointing.as_ref().map(|c| Instant::now() + c.interval);
@@ -96,7 +100,10 @@ impl Scheduler {
 
     /// Runs until the organization is listed and every unit is done; fails as soon as
     /// the account listing fails.
-    pub async fn run(&mut self, pages: &mut mpsc::UnboundedReceiver<Result<AccountPage, CallError>>) -> Result<Stop, CallError> {
+    pub async fn run(
+        &mut self,
+        pages: &mut mpsc::UnboundedReceiver<Result<AccountPage, CallError>>,
+    ) -> Result<Stop, CallError> {
         let resumable = self.checkpointing.is_some();
         loop {
             self.take_queued();
@@ -189,7 +196,10 @@ impl Scheduler {
             return;
         };
         let Ok(permit) = saves.try_reserve() else {
-            tracing::debug!(phase = "checkpoint", "the last checkpoint is still being saved: this one is skipped");
+            tracing::debug!(
+                phase = "checkpoint",
+                "the last checkpoint is still being saved: this one is skipped"
+            );
             return;
         };
         match self.snapshot() {

@@ -60,7 +60,8 @@ pub async fn assume_role(
     role_name: &str,
     session_name: &str,
 ) -> Result<AccountSession, CallError> {
-    let credentials = assume_role_credentials(client, calls, caller, partition, account, role_name, session_name).await?;
+    let credentials =
+        assume_role_credentials(client, calls, caller, partition, account, role_name, session_name).await?;
     Ok(AccountSession::assumed(account.clone(), credentials))
 }
 

@@ -19,7 +19,9 @@ pub const DONE: &str = "done.json";
 /// Why the run's state could not be kept or read.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot read s3://{bucket}/{key}: {source}; the run goes on from it when it can be read (the function needs s3:GetObject on the checkpoint prefix)")]
+    #[error(
+        "cannot read s3://{bucket}/{key}: {source}; the run goes on from it when it can be read (the function needs s3:GetObject on the checkpoint prefix)"
+    )]
     Read {
         bucket: String,
         key: String,
@@ -106,7 +108,15 @@ impl CheckpointStore<'_> {
             path: path.to_owned(),
             len,
         };
-        s3::write_one(self.client, self.calls, self.owner, self.bucket, &self.key(object), &artifact).await?;
+        s3::write_one(
+            self.client,
+            self.calls,
+            self.owner,
+            self.bucket,
+            &self.key(object),
+            &artifact,
+        )
+        .await?;
         Ok(())
     }
 

@@ -163,9 +163,7 @@ impl Bucket<'_> {
         let body = self.get(&key).await.ok()?.body.collect().await.ok()?.into_bytes();
         let summary = parse_summary(&body, &format!("s3://{}/{key}", self.bucket))?;
         let dated = summary.reports.get("summary")?;
-        dated
-            .strip_prefix(&format!("s3://{}/", self.bucket))
-            .map(str::to_owned)
+        dated.strip_prefix(&format!("s3://{}/", self.bucket)).map(str::to_owned)
     }
 
     /// The previous run whose summary is at `key`, its reports downloaded into `folder`.

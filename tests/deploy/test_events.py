@@ -5,11 +5,12 @@ the handler against the emulator is a Rust test.)"""
 from __future__ import annotations
 
 import json
+import re
 
 from conftest import REPO
 
 EVENTS = REPO / "events"
-FILES = {"console-test.json", "scheduler-input.json", "scheduled-event.json", "override.json"}
+FILES = {"console-test.json", "scheduler-input.json", "scheduled-event.json", "override.json", "continue-run.json"}
 
 
 def load(name: str):
@@ -50,3 +51,11 @@ def test_override():
         "regions": ["us-east-1"],
         "dry_run": True,
     }
+
+
+def test_continue_run_is_what_the_state_machine_sends():
+    event = load("continue-run.json")
+    assert set(event) == {"continue_run"}
+    assert set(event["continue_run"]) == {"name", "started_at"}
+    # Execution names the function accepts: 1 to 80 of A-Z a-z 0-9 - _.
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,80}", event["continue_run"]["name"])

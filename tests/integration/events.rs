@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use idc_report::config::{Config, RunMode};
-use idc_report::handler::{App, handle};
+use idc_report::handler::{Answer, App, handle, invoke};
 
 use crate::emulator::{BUCKET, Emulator, root};
 
@@ -42,6 +42,7 @@ async fn every_event_file_gives_its_documented_result() {
         files,
         [
             "console-test.json",
+            "continue-run.json",
             "override.json",
             "scheduled-event.json",
             "scheduler-input.json"
@@ -80,6 +81,28 @@ async fn every_event_file_gives_its_documented_result() {
     assert_eq!(summary.counts.accounts_audited, 2);
     assert_eq!(summary.counts.accounts_total, 2);
     assert_eq!(emu.list_keys(BUCKET).await, before, "a dry run writes nothing");
+
+    // The state machine's event: one invocation of a resumable run, done at once here;
+    // invoked again, the same answer from done.json.
+    let answer = invoke(&app, &event("continue-run.json"), deadline).await.expect("continue-run");
+    let Answer::Continued(first) = answer else {
+        panic!("not a continued run's answer: {answer:?}");
+    };
+    assert!(first.done);
+    assert_eq!(first.invocation, 1);
+    let summary = first.summary.as_ref().expect("the summary");
+    assert_eq!(summary["counts"]["accounts_audited"], 4);
+    assert_eq!(summary["complete"], true);
+    let Answer::Continued(again) = invoke(&app, &event("continue-run.json"), deadline).await.expect("again") else {
+        panic!("not a continued run's answer");
+    };
+    assert_eq!(again, first);
+    let keys = emu.list_keys(BUCKET).await;
+    assert!(
+        keys.contains(&"idc-reports/checkpoints/console-3f2c9d1e-8a4b-4c1e-9e3a-2b7d5c6f8a90/done.json".to_owned()),
+        "{keys:?}"
+    );
+    let before = emu.list_keys(BUCKET).await;
 
     // A malformed event fails with the field named and writes nothing.
     let bad = serde_json::json!({"accounts": ["1234"]});

@@ -57,7 +57,9 @@ fn invocation(emu: &Emulator, prefix: &str, event: &std::path::Path, stop_after:
 fn invoke_until_done(emu: &Emulator, prefix: &str, event: &std::path::Path, stop_after: &str) -> Vec<Value> {
     let mut answers = Vec::new();
     for _ in 0..80 {
-        let output = invocation(emu, prefix, event, stop_after).output().expect("run idc-report");
+        let output = invocation(emu, prefix, event, stop_after)
+            .output()
+            .expect("run idc-report");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "invocation failed: {stderr}");
         let answer: Value = serde_json::from_slice(&output.stdout).expect("answer JSON");
@@ -118,7 +120,10 @@ async fn a_run_of_many_invocations_writes_the_reports_of_a_one_shot_run() {
     assert_eq!(summary["complete"], expected["complete"]);
     assert_eq!(summary["account_errors"], expected["account_errors"]);
 
-    assert_eq!(latest_reports(&emu, "resumed").await, latest_reports(&emu, "oneshot").await);
+    assert_eq!(
+        latest_reports(&emu, "resumed").await,
+        latest_reports(&emu, "oneshot").await
+    );
 
     // The run has ended: invoked again, it answers the same without reading AWS again,
     // and its checkpoint is gone (done.json stays until the lifecycle rule expires it).
@@ -135,8 +140,14 @@ async fn a_run_of_many_invocations_writes_the_reports_of_a_one_shot_run() {
         .sum();
     assert_eq!(reads, 0, "{stats}");
     let keys = emu.list_keys(BUCKET).await;
-    assert!(keys.contains(&"resumed/checkpoints/run-many/done.json".to_owned()), "{keys:?}");
-    assert!(!keys.contains(&"resumed/checkpoints/run-many/checkpoint.json".to_owned()), "{keys:?}");
+    assert!(
+        keys.contains(&"resumed/checkpoints/run-many/done.json".to_owned()),
+        "{keys:?}"
+    );
+    assert!(
+        !keys.contains(&"resumed/checkpoints/run-many/checkpoint.json".to_owned()),
+        "{keys:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -178,7 +189,10 @@ async fn invocations_killed_at_random_points_lose_and_repeat_no_row() {
     }
     let last = last.expect("the run ended");
     assert!(kills >= 3, "only {kills} invocations were killed");
-    assert_eq!(latest_reports(&emu, "killed").await, latest_reports(&emu, "oneshot").await);
+    assert_eq!(
+        latest_reports(&emu, "killed").await,
+        latest_reports(&emu, "oneshot").await
+    );
     assert_eq!(last["summary"]["counts"], expected["counts"]);
     assert_eq!(last["summary"]["account_errors"], expected["account_errors"]);
 }
@@ -202,4 +216,48 @@ async fn two_runs_never_share_a_checkpoint() {
     let second = invoke_until_done(&emu, "shared", &other, "60");
     assert_ne!(first[0]["run_id"], second[0]["run_id"]);
     assert_eq!(second[0]["invocation"], json!(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rate_limit_holds_across_invocations() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = Emulator::start("messy");
+    emu.create_bucket(BUCKET).await;
+    // Identity Center's quota as a token bucket per (account, service), at the rate the
+    // function is told to keep (with two tokens of slack for the network's jitter), and
+    // calls fast enough that the rate, not the latency, bounds the run. An invocation
+    // that forgot where its predecessor's limits stood would start with a fresh burst
+    // into an empty bucket, and be throttled.
+    emu.set_faults(json!({
+        "faults": [{"service": "*", "operation": "*", "account": "*", "kind": "latency", "latency_ms": 20, "probability": 1.0}],
+        "rate_limit": {"rps": 8, "burst": 10, "services": ["sso-admin", "identitystore"]}
+    }));
+    let event = continue_event(dir.path(), "run-rate");
+    let mut cmd_env = env("rate");
+    cmd_env.push(("API_RATE_LIMIT", "8".to_owned()));
+    cmd_env.push(("MAX_CONCURRENCY", "4".to_owned()));
+    let mut answers = Vec::new();
+    for _ in 0..80 {
+        let mut cmd = invocation(&emu, "rate", &event, "1.2");
+        for (k, v) in &cmd_env {
+            cmd.env(k, v);
+        }
+        let output = cmd.output().expect("run idc-report");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let answer: Value = serde_json::from_slice(&output.stdout).expect("answer JSON");
+        let done = answer["done"] == json!(true);
+        answers.push(answer);
+        if done {
+            break;
+        }
+    }
+    assert!(answers.len() >= 5, "only {} invocations", answers.len());
+    assert_eq!(answers.last().unwrap()["done"], json!(true));
+    let stats = emu.stats();
+    assert_eq!(
+        stats["rate_limited"],
+        json!(0),
+        "throttled by the rate limit: {}",
+        stats["by_account_service"]
+    );
 }
