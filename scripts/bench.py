@@ -28,7 +28,6 @@ import queue
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ EMULATOR_DIR = os.path.join(ROOT, "tests", "emulator")
 sys.path.insert(0, EMULATOR_DIR)
 
 from generate import generate  # noqa: E402  (the emulator's generator, same code `gen:` runs)
+from lambda_runtime import RuntimeAPI  # noqa: E402  (the fake Lambda runtime API, shared with tests/workflow)
 
 PYTHON = sys.executable
 BINARY = os.path.join(ROOT, "target", "release", "idc-report")
@@ -694,35 +694,12 @@ def binary_size(skip_build: bool) -> dict[str, Any]:
 
 
 def startup_times(runs: int) -> list[float]:
-    """Spawns the binary in Lambda mode against a fake runtime API and times the arrival
-    of its first GET /2018-06-01/runtime/invocation/next, in ms from spawn."""
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    port = server.getsockname()[1]
-    arrivals: queue.Queue[float] = queue.Queue()
-    held: list[socket.socket] = []
-
-    def accept_loop() -> None:
-        while True:
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            buf = b""
-            while b"\r\n" not in buf:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    break
-                buf += chunk
-            if buf.startswith(b"GET /2018-06-01/runtime/invocation/next"):
-                arrivals.put(time.perf_counter())
-            held.append(conn)  # never answered: the function waits for an event
-
-    threading.Thread(target=accept_loop, daemon=True).start()
+    """Spawns the binary in Lambda mode against the fake runtime API (the one the workflow
+    tests use) and times the arrival of its first GET /2018-06-01/runtime/invocation/next,
+    in ms from spawn. No invocation is ever queued: the function waits for an event."""
+    api = RuntimeAPI()
     env = base_env(None)
-    env.update({"AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}", "CurrentAccountId": "111122223333",
+    env.update({"AWS_LAMBDA_RUNTIME_API": api.address, "CurrentAccountId": "111122223333",
                 "reports_bucket": BUCKET, "AWS_LAMBDA_FUNCTION_NAME": "idc-report",
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
                 "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/idc-report", "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
@@ -733,17 +710,14 @@ def startup_times(runs: int) -> list[float]:
         proc = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 stdin=subprocess.DEVNULL)
         try:
-            t = arrivals.get(timeout=10)
+            t = api.next_arrivals.get(timeout=10)
             times.append((t - t0) * 1000)
         except queue.Empty:
             times.append(float("inf"))
         finally:
             proc.kill()  # by PID
             proc.wait()
-            for conn in held:
-                conn.close()
-            held.clear()
-    server.close()
+    api.close()
     return times
 
 
