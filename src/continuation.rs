@@ -43,6 +43,10 @@ pub struct ContinueAnswer {
     /// The run summary, as a one-shot run returns it (done).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<serde_json::Value>,
+    /// The summary of the run this invocation ended (not when the answer is replayed
+    /// from `done.json`): the run's metrics are published once.
+    #[serde(skip)]
+    pub ended: Option<Box<crate::report::RunSummary>>,
 }
 
 /// What keeping the run's state cost this invocation.
@@ -308,6 +312,7 @@ pub async fn continue_run(
                     load_ms,
                 }),
                 summary: None,
+                ended: None,
             })
         }
         Outcome::Finished(collected) => {
@@ -356,6 +361,7 @@ pub async fn continue_run(
                 pending_units: None,
                 checkpoint: None,
                 summary: Some(encode(&summary, "the run summary")?),
+                ended: None,
             };
             let done = DoneRecord {
                 execution_started_at: continuation.started_at.clone(),
@@ -375,7 +381,10 @@ pub async fn continue_run(
                 invocations = record.invocation,
                 "the resumable run has ended"
             );
-            Ok(done.answer)
+            Ok(ContinueAnswer {
+                ended: Some(Box::new(summary)),
+                ..done.answer
+            })
         }
     }
 }

@@ -28,6 +28,10 @@ pub enum HandlerError {
     Run(#[from] RunError),
     #[error(transparent)]
     Continue(#[from] ContinueError),
+    /// The function's configuration (its environment) is invalid: every invocation
+    /// fails with this message until it is fixed.
+    #[error("{0}")]
+    Configuration(String),
 }
 
 /// When to stop starting work: the deadline less the configured margin.
@@ -94,6 +98,7 @@ impl HandlerError {
             HandlerError::Continue(ContinueError::NoBucket) => "InvalidConfiguration",
             HandlerError::Continue(_) => "CheckpointFailed",
             HandlerError::Event(_) => "InvalidEvent",
+            HandlerError::Configuration(_) => "InvalidConfiguration",
             HandlerError::Run(run) => HandlerError::run_error_type(run),
         }
     }

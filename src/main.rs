@@ -245,23 +245,35 @@ async fn command_run(
 
 async fn lambda_main() -> ExitCode {
     logging::init(true);
-    // A bad configuration fails the init phase with one clear message.
-    let config = match Config::from_lookup(|k| std::env::var(k).ok(), RunMode::Lambda) {
-        Ok(config) => config,
-        Err(err) => return fail(err, 2),
+    // A bad configuration is logged at once and fails every invocation with errorType
+    // InvalidConfiguration and the same message (rather than the init phase, which
+    // Lambda reports as Runtime.ExitError: a workflow would retry that).
+    let app = match Config::from_lookup(|k| std::env::var(k).ok(), RunMode::Lambda) {
+        Ok(config) => match Clients::load().await {
+            Ok(clients) => Ok(App { clients, config }),
+            Err(err) => Err(err.to_string()),
+        },
+        Err(err) => Err(err.to_string()),
     };
-    let clients = match Clients::load().await {
-        Ok(clients) => clients,
-        Err(err) => return fail(err, 2),
-    };
-    let app = App { clients, config };
+    if let Err(message) = &app {
+        eprintln!("idc-report: {message}");
+    }
     let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default();
     let app_ref = &app;
     let function_name_ref = function_name.as_str();
     let result = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let app = app_ref
+            .as_ref()
+            .map_err(|message| handler::HandlerError::Configuration(message.clone()))?;
         let deadline = event.context.deadline();
-        let answer = handler::invoke(app_ref, &event.payload, Some(deadline)).await?;
-        if let handler::Answer::Audit(summary) = &answer {
+        let answer = handler::invoke(app, &event.payload, Some(deadline)).await?;
+        let ended = match &answer {
+            handler::Answer::Audit(summary) => Some(summary.as_ref()),
+            // A resumable run's metrics, once: by the invocation that ended it.
+            handler::Answer::Continued(continued) => continued.ended.as_deref(),
+            handler::Answer::Lookup(_) => None,
+        };
+        if let Some(summary) = ended {
             let now_ms = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_millis())

@@ -149,17 +149,51 @@ async fn the_binary_serves_lambda_invocations() {
 }
 
 #[test]
-fn a_bad_configuration_fails_the_init_phase_naming_the_variable() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_idc-report"))
-        .env("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9")
+fn a_bad_configuration_fails_every_invocation_naming_the_variable() {
+    // Not the init phase: Lambda reports a process that exits there as Runtime.ExitError,
+    // which the Step Functions workflow retries; InvalidConfiguration it does not.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = mpsc::channel();
+    let events = vec![
+        json!({}),
+        json!({"continue_run": {"name": "exec-1", "started_at": "2026-11-30T00:00:00Z"}}),
+    ];
+    std::thread::spawn(move || serve_runtime_api(listener, events, tx));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_idc-report"))
+        .env("AWS_LAMBDA_RUNTIME_API", &api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "idc-report")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/idc-report")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_REGION", "us-east-1")
         .env("CurrentAccountId", "not-an-account")
         .env("reports_bucket", BUCKET)
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the function");
+    let answers: Vec<Answer> = (0..2)
+        .map(|_| rx.recv_timeout(Duration::from_secs(60)).expect("an answer"))
+        .collect();
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    for (i, answer) in answers.iter().enumerate() {
+        assert_eq!(answer.path, format!("/2018-06-01/runtime/invocation/req-{i}/error"));
+        assert_eq!(answer.body["errorType"], "InvalidConfiguration", "{}", answer.body);
+        assert!(
+            answer.body["errorMessage"]
+                .as_str()
+                .unwrap()
+                .contains("CurrentAccountId must be a 12-digit AWS account id"),
+            "{}",
+            answer.body
+        );
+    }
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("CurrentAccountId must be a 12-digit AWS account id"),
-        "{stderr}"
+        "logged at start: {stderr}"
     );
 }
