@@ -52,7 +52,7 @@ pub enum RunError {
     #[error(transparent)]
     Encode(#[from] StageError),
     #[error(transparent)]
-    Upload(#[from] UploadError),
+    Upload(Box<UploadError>),
     #[error(transparent)]
     LocalWrite(#[from] LocalWriteError),
     #[error("cannot encode the run summary: {0}")]
@@ -60,6 +60,12 @@ pub enum RunError {
     /// A broken invariant of this program: a bug to report.
     #[error("internal error: {0}; please report it")]
     Internal(&'static str),
+}
+
+impl From<UploadError> for RunError {
+    fn from(err: UploadError) -> Self {
+        RunError::Upload(Box::new(err))
+    }
 }
 
 /// One line: what was tried and what to set when there are no credentials at all;

@@ -794,6 +794,15 @@ mod tests {
         }
     }
 
+    impl Calls {
+        /// Waits for a slot of the caller's rate limit, as a call does.
+        async fn pace(&self, caller: &AccountId, service: Service) {
+            if let Some(slot) = self.next_slot(caller, service) {
+                tokio::time::sleep_until(slot).await;
+            }
+        }
+    }
+
     #[tokio::test]
     async fn the_limiter_spaces_calls_per_account_and_service() {
         let calls = Calls::new(RetryPolicy::default(), 50.0, None);

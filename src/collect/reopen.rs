@@ -31,8 +31,11 @@ pub struct Reopener {
     partition: String,
     role_name: String,
     session_name: String,
-    opened: Mutex<HashMap<AccountId, Arc<OnceCell<Result<Credentials, CallError>>>>>,
+    opened: Mutex<HashMap<AccountId, Opened>>,
 }
+
+/// An account's credentials once the role is assumed again (or why it could not be).
+type Opened = Arc<OnceCell<Result<Credentials, CallError>>>;
 
 impl Reopener {
     pub fn new(

@@ -26,12 +26,18 @@ pub enum StoreError {
         bucket: String,
         key: String,
         #[source]
-        source: ReadError,
+        source: Box<ReadError>,
     },
     #[error(transparent)]
-    Write(#[from] UploadError),
+    Write(Box<UploadError>),
     #[error("cannot use the temporary folder for the checkpoint: {0}")]
     File(#[source] std::io::Error),
+}
+
+impl From<UploadError> for StoreError {
+    fn from(err: UploadError) -> Self {
+        StoreError::Write(Box::new(err))
+    }
 }
 
 /// The run's place in the bucket.
@@ -67,7 +73,7 @@ impl CheckpointStore<'_> {
         StoreError::Read {
             bucket: self.bucket.to_owned(),
             key: self.key(object),
-            source,
+            source: Box::new(source),
         }
     }
 
