@@ -3,6 +3,10 @@
 # then runs tests/deploy with pytest:
 #   - the IAM policies against the AWS calls in src/ (test_iam_vs_code.py);
 #   - the template's settings and the test events (test_template.py, test_events.py);
+#   - the Step Functions workflow (test_statemachine.py): asl-validator on
+#     statemachine/audit.asl.json, its event, retries and catches against the resume
+#     contract and README.md, the IAM of the state machine, its schedule and the checkpoint
+#     prefix, and Orchestration=function deploying what it did before;
 #   - sam validate --lint, cfn-lint on both templates and on the SAM-translated
 #     CloudFormation, checkov --skip-download (test_linters.py);
 #   - sam build through cargo-lambda, the bootstrap's ELF architecture, and packaging of

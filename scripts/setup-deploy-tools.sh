@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the tools of the deployment checks into .venv/deploy, from PyPI, at pinned
 # versions (tests/deploy/requirements.lock): aws-sam-cli, cfn-lint, checkov, cargo-lambda
-# (with zig for cross-compiling), pytest. Idempotent: a second run only checks a stamp.
+# (with zig for cross-compiling), pytest; and from npm, at the versions of
+# tests/deploy/node/package-lock.json (npm ci), asl-validator into .venv/deploy/node (it
+# validates the Step Functions definition; needs node and npm). Idempotent: a second run
+# only checks a stamp.
 # Also makes sure the aarch64 Rust standard library is there for the arm64 build; where it
 # cannot be installed, the build check falls back to x86_64 and says so.
 set -euo pipefail
@@ -31,6 +34,23 @@ else
     "$VENV/bin/python" -m pip check
     echo "$want" > "$STAMP"
     echo "deploy tools: installed in $((SECONDS - start)) s"
+fi
+
+# asl-validator, exactly as locked (npm ci checks every package's integrity hash).
+NODE_DIR="$VENV/node"
+NODE_STAMP="$NODE_DIR/.installed"
+node_want="$(cat tests/deploy/node/package.json tests/deploy/node/package-lock.json | sha256sum | cut -d' ' -f1)"
+if [[ -x "$NODE_DIR/node_modules/.bin/asl-validator" && -f "$NODE_STAMP" && "$(cat "$NODE_STAMP")" == "$node_want" ]]; then
+    echo "asl-validator: up to date in $NODE_DIR"
+else
+    command -v npm >/dev/null || { echo "error: npm (with node 18 or newer) is needed for asl-validator: apt-get install nodejs npm" >&2; exit 1; }
+    rm -rf "$NODE_DIR"
+    mkdir -p "$NODE_DIR"
+    cp tests/deploy/node/package.json tests/deploy/node/package-lock.json "$NODE_DIR/"
+    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    "$NODE_DIR/node_modules/.bin/asl-validator" --version >/dev/null
+    echo "$node_want" > "$NODE_STAMP"
+    echo "asl-validator: installed $("$NODE_DIR/node_modules/.bin/asl-validator" --version) into $NODE_DIR"
 fi
 
 # The arm64 build needs the aarch64 standard library (rustup downloads it).

@@ -2,9 +2,15 @@
 
 cfn-lint checks SAM resources against their schemas only; linting the translated template
 as well catches errors in what SAM generates (the function, its event invoke config, the
-Scheduler schedule and its role). The translation is the one `sam deploy` asks
+state machine, its Scheduler schedule and that schedule's role). The translation is the one `sam deploy` asks
 CloudFormation to run, done here by aws-sam-translator, the library CloudFormation's
 AWS::Serverless transform is built on.
+
+The state machine's definition is a local file (DefinitionUri), which `sam deploy` uploads
+to S3 (the translated template then names it in DefinitionS3Location, and CloudFormation
+reads it from there). `translate(..., inline_definitions=True)` puts the file's text in
+DefinitionString instead, as CloudFormation will read it, so that cfn-lint checks the
+definition too (with its DefinitionSubstitutions).
 
 Usage: python sam_translate.py TEMPLATE OUTPUT.json [Name=Value ...]
 """
@@ -52,11 +58,25 @@ def as_if_packaged(template: dict) -> dict:
             props["CodeUri"] = f"s3://example-deployment-bucket/{name}.zip"
         if resource.get("Type") == "AWS::CloudFormation::StackSet" and not str(props.get("TemplateURL", "")).startswith("https://"):
             props["TemplateURL"] = f"https://s3.us-east-1.amazonaws.com/example-deployment-bucket/{name}.template"
+        if resource.get("Type") == "AWS::Serverless::StateMachine" and isinstance(props.get("DefinitionUri"), str) and not props["DefinitionUri"].startswith("s3://"):
+            props["DefinitionUri"] = f"s3://example-deployment-bucket/{name}.asl.json"
     return template
 
 
-def translate(template_path: Path, overrides: dict[str, str] | None = None) -> dict:
-    template = as_if_packaged(yaml_parse(template_path.read_text()))
+def local_definitions(template: dict, base: Path) -> dict[str, Path]:
+    """The local definition file of each SAM state machine, by logical id."""
+    found = {}
+    for name, resource in template.get("Resources", {}).items():
+        uri = resource.get("Properties", {}).get("DefinitionUri")
+        if resource.get("Type") == "AWS::Serverless::StateMachine" and isinstance(uri, str) and not uri.startswith("s3://"):
+            found[name] = base / uri
+    return found
+
+
+def translate(template_path: Path, overrides: dict[str, str] | None = None, inline_definitions: bool = False) -> dict:
+    source = yaml_parse(template_path.read_text())
+    definitions = local_definitions(source, template_path.parent)
+    template = as_if_packaged(source)
     params: dict[str, object] = dict(PSEUDO)
     for name, spec in template.get("Parameters", {}).items():
         if "Default" in spec:
@@ -64,7 +84,13 @@ def translate(template_path: Path, overrides: dict[str, str] | None = None) -> d
         elif name in EXAMPLES:
             params[name] = EXAMPLES[name]
     params.update(overrides or {})
-    return transform(template, params, NoManagedPolicies())
+    out = transform(template, params, NoManagedPolicies())
+    if inline_definitions:
+        for name, path in definitions.items():
+            props = out["Resources"][name]["Properties"]
+            del props["DefinitionS3Location"]
+            props["DefinitionString"] = path.read_text()
+    return out
 
 
 def main(argv: list[str]) -> int:

@@ -31,10 +31,17 @@ def test_console_test_is_empty():
     assert load("console-test.json") == {}
 
 
-def test_scheduler_input_is_what_the_schedule_sends(function):
-    (event,) = function["Properties"]["Events"].values()
-    assert json.loads(event["Properties"]["Input"]) == load("scheduler-input.json")
+def test_scheduler_input_is_what_the_schedule_sends(template):
+    schedule = template["Resources"]["AuditFunctionSchedule"]["Properties"]
+    assert json.loads(schedule["Target"]["Input"]) == load("scheduler-input.json")
     assert set(load("scheduler-input.json")) <= {"accounts", "regions", "dry_run"}
+
+
+def test_workflow_schedule_starts_what_the_console_starts(template):
+    """Orchestration stepfunctions: the schedule starts an execution with the input the
+    README tells a person to give in the console ({}, a full audit)."""
+    (event,) = template["Resources"]["AuditStateMachine"]["Properties"]["Events"].values()
+    assert json.loads(event["Properties"]["Input"]) == load("console-test.json") == {}
 
 
 def test_classic_scheduled_event_envelope():

@@ -38,6 +38,22 @@ STAR_ONLY = {
     "sso:ListInstances",
     "sso:ListApplications",
 }
+# The state machine's role delivers its logs to CloudWatch Logs (vended logs): Step
+# Functions documents these actions, and IAM accepts only "*" for them.
+LOG_DELIVERY = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+# Granted for a contract whose code may not be in src/ yet: issue 14's resumable runs
+# (the lead's resume contract): the function deletes a finished run's checkpoint. Excused
+# only while src/ never mentions a checkpoint; from then on src/ must call it.
+PENDING_CONTRACT = {"s3:DeleteObject": "checkpoint"}
 
 
 def all_granted(template, member_template) -> set[str]:
@@ -99,6 +115,8 @@ def test_templates_grant_exactly_what_src_calls(template, member_template):
     for snake, candidates in scan.ambiguous.items():
         print(f"ambiguous call .{snake}(): {[f'{o.service}:{o.name}' for o in candidates]}")
     missing, extra = compare(scan.actions, all_granted(template, member_template))
+    code = "\n".join(p.read_text(errors="replace") for p in sources)
+    extra -= {a for a, marker in PENDING_CONTRACT.items() if marker not in code}
     where = {a: sorted(f for s, fs in scan.where.items() for f in fs if a.split(":")[1] in _camel(s)) for a in missing}
     assert not missing, f"called in src/ but not granted: {where}"
     assert not extra, f"granted but not called in src/: {sorted(extra)}"
@@ -138,7 +156,15 @@ def test_star_resource_only_where_iam_requires_it(template, member_template):
         for action, statements in granted_actions(tpl).items():
             for statement in statements:
                 if statement.get("Resource") == "*" or "*" in (statement.get("Resource") or []):
-                    assert action in STAR_ONLY, f"{action} granted on '*'"
+                    assert action in STAR_ONLY | LOG_DELIVERY, f"{action} granted on '*'"
+    # The log-delivery actions, to the state machine's role only, and nothing else on "*".
+    for action in LOG_DELIVERY:
+        roles = {role for role, _, st in iam_ops.policy_statements(template) if action in iam_ops._as_list(st["Action"])}
+        assert roles == {"AuditStateMachineRole"}, action
+    starred = {
+        a for a, sts in granted_actions(template, "AuditStateMachineRole").items() for s in sts if s["Resource"] == "*"
+    }
+    assert starred == LOG_DELIVERY
     granted_star = {
         a for a, sts in granted_actions(template, "AuditFunctionRole").items() for s in sts if s["Resource"] == "*"
     }

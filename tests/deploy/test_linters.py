@@ -30,6 +30,14 @@ VARIANTS = {
     },
     "no-athena-tables": {"AthenaTables": "false"},
     "reports-reader-role": {"ReportReaderRoleArn": "arn:aws:iam::111122223333:role/audit-readers"},
+    "stepfunctions": {"Orchestration": "stepfunctions"},
+    "stepfunctions-existing-bucket-kms-alarm-topic": {
+        "Orchestration": "stepfunctions",
+        "ExistingReportsBucketName": "my-reports",
+        "ReportsKmsKeyArn": "arn:aws:kms:us-east-1:111122223333:key/5678abcd-12ab-34cd-56ef-1234567890ab",
+        "AlarmTopicArn": "arn:aws:sns:us-east-1:111122223333:security-alerts",
+        "DeployMemberRole": "false",
+    },
 }
 
 
@@ -58,17 +66,24 @@ def test_cfn_lint_templates(name):
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_cfn_lint_translated_template(variant, tmp_path):
-    out = sam_translate.translate(REPO / "template.yaml", VARIANTS[variant])
+    # The workflow definition inline, as CloudFormation reads it from S3: cfn-lint checks it
+    # too (E3601), substitutions allowed for.
+    out = sam_translate.translate(REPO / "template.yaml", VARIANTS[variant], inline_definitions=True)
     resources = out["Resources"]
-    # What SAM generated is there: the function, its event invoke config, the schedule
-    # and the schedule's role.
+    # What SAM generated is there: the function, its event invoke config, the state
+    # machine, its schedule and the schedule's role (beside the function's schedule and
+    # role, written in the template: the conditions choose at deployment).
     for logical_id, kind in {
         "AuditFunction": "AWS::Lambda::Function",
         "AuditFunctionEventInvokeConfig": "AWS::Lambda::EventInvokeConfig",
         "AuditFunctionSchedule": "AWS::Scheduler::Schedule",
         "AuditFunctionScheduleRole": "AWS::IAM::Role",
+        "AuditStateMachine": "AWS::StepFunctions::StateMachine",
+        "AuditStateMachineSchedule": "AWS::Scheduler::Schedule",
+        "AuditStateMachineScheduleRole": "AWS::IAM::Role",
     }.items():
         assert resources[logical_id]["Type"] == kind
+    assert json.loads(resources["AuditStateMachine"]["Properties"]["DefinitionString"])["StartAt"]
     assert "Transform" not in out
     path = tmp_path / f"translated-{variant}.json"
     path.write_text(json.dumps(out, indent=1))
@@ -89,6 +104,23 @@ def test_translated_schedule_invokes_only_the_function():
     assert statement["Resource"] == {"Fn::GetAtt": ["AuditFunction", "Arn"]}
 
 
+def test_translated_workflow_schedule_starts_only_the_state_machine():
+    out = sam_translate.translate(REPO / "template.yaml", {"Orchestration": "stepfunctions"})
+    schedule = out["Resources"]["AuditStateMachineSchedule"]
+    assert schedule["Condition"] == "UseStepFunctions"
+    target = schedule["Properties"]["Target"]
+    assert target["Arn"] == {"Ref": "AuditStateMachine"}
+    assert json.loads(target["Input"]) == {}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    role = out["Resources"]["AuditStateMachineScheduleRole"]
+    assert role["Condition"] == "UseStepFunctions"
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": ["scheduler.amazonaws.com"]}
+    (policy,) = role["Properties"]["Policies"]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Action"]) == ("Allow", "states:StartExecution")
+    assert statement["Resource"] == {"Ref": "AuditStateMachine"}
+
+
 def _checkov(paths: list[str]) -> dict:
     cmd = [tool("checkov"), "--skip-download", "--framework", "cloudformation", "--output", "json"]
     for p in paths:
@@ -100,7 +132,8 @@ def _checkov(paths: list[str]) -> dict:
     assert not failed, [(c["check_id"], c["resource"], c["check_name"]) for c in failed]
     assert proc.returncode == 0
     return {"passed": sum(r["summary"]["passed"] for r in reports), "skipped": [
-        (c["check_id"], c["resource"]) for r in reports for c in r["results"]["skipped_checks"]]}
+        (c["check_id"], c["resource"]) for r in reports for c in r["results"]["skipped_checks"]],
+        "resources": {c["resource"] for r in reports for c in r["results"]["passed_checks"]}}
 
 
 def test_checkov_templates():
@@ -109,8 +142,18 @@ def test_checkov_templates():
     note(f"checkov: {result['passed']} passed, skipped with a reason in the template: {sorted(set(c for c, _ in result['skipped']))}")
 
 
-def test_checkov_translated_template(tmp_path):
+@pytest.mark.parametrize("orchestration", ["function", "stepfunctions"])
+def test_checkov_translated_template(orchestration, tmp_path):
     path = tmp_path / "translated.json"
-    path.write_text(json.dumps(sam_translate.translate(REPO / "template.yaml"), indent=1))
+    out = sam_translate.translate(REPO / "template.yaml", {"Orchestration": orchestration}, inline_definitions=True)
+    # checkov leaves out the resources whose condition is false with the parameters'
+    # defaults: make this orchestration the default, so that its resources are checked.
+    out["Parameters"]["Orchestration"]["Default"] = orchestration
+    path.write_text(json.dumps(out, indent=1))
     result = _checkov([str(path)])
     assert result["passed"] >= 15
+    checked = {resource for _, resource in result["skipped"]} | set(result["resources"])
+    workflow = {"AWS::IAM::Role.AuditStateMachineRole", "AWS::Logs::LogGroup.AuditStateMachineLogGroup"}
+    function_schedule = {"AWS::IAM::Role.AuditFunctionScheduleRole"}
+    assert (workflow if orchestration == "stepfunctions" else function_schedule) <= checked
+    assert not (function_schedule if orchestration == "stepfunctions" else workflow) & checked

@@ -113,6 +113,9 @@ def test_built_template_points_at_the_artefacts(build):
     stackset = built["Resources"]["MemberRoleStackSet"]["Properties"]
     # sam build rewrote the local TemplateURL relative to the built template.
     assert (BUILD_DIR / stackset["TemplateURL"]).resolve() == (REPO / "member-role.yaml").resolve()
+    # And the workflow definition's path, the same way.
+    machine = built["Resources"]["AuditStateMachine"]["Properties"]
+    assert (BUILD_DIR / machine["DefinitionUri"]).resolve() == (REPO / "statemachine" / "audit.asl.json").resolve()
 
 
 class LocalS3Uploader:
@@ -139,7 +142,7 @@ class LocalS3Uploader:
         return _Uploader(client, "example-deployment-bucket", prefix="idc-report", no_progressbar=True)
 
 
-def test_packaging_uploads_function_and_member_template(build, tmp_path):
+def test_packaging_uploads_function_member_template_and_workflow(build, tmp_path):
     """What `sam deploy` does before creating the change set, with sam's own exporter."""
     from samcli.lib.package.artifact_exporter import Template
     from samcli.lib.package.code_signer import CodeSigner
@@ -161,9 +164,17 @@ def test_packaging_uploads_function_and_member_template(build, tmp_path):
     key = url.split("/example-deployment-bucket/", 1)[1]
     assert (store / key).read_text() == (REPO / "member-role.yaml").read_text()
 
+    # The workflow definition is uploaded too (sam deploy uploads it whatever Orchestration
+    # is: conditions are CloudFormation's), and named by its S3 URI.
+    definition_uri = packaged["Resources"]["AuditStateMachine"]["Properties"]["DefinitionUri"]
+    assert definition_uri["Bucket"] == "example-deployment-bucket" and definition_uri["Key"].startswith("idc-report/")
+    assert (store / definition_uri["Key"]).read_text() == (REPO / "statemachine" / "audit.asl.json").read_text()
+
     # And the packaged template translates, as CloudFormation will do with it.
     path = tmp_path / "packaged.json"
     path.write_text(json.dumps(packaged))
     out = sam_translate.translate(path)
     assert out["Resources"]["AuditFunction"]["Properties"]["Code"]["S3Bucket"] == "example-deployment-bucket"
     assert out["Resources"]["MemberRoleStackSet"]["Properties"]["TemplateURL"] == url
+    location = out["Resources"]["AuditStateMachine"]["Properties"]["DefinitionS3Location"]
+    assert (location["Bucket"], location["Key"]) == (definition_uri["Bucket"], definition_uri["Key"])

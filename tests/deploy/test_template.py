@@ -144,14 +144,40 @@ def test_log_group_with_retention(template, function):
 
 
 def test_schedule_is_eventbridge_scheduler_with_parameters(template, function):
-    (event,) = function["Properties"]["Events"].values()
+    # Orchestration function: a Scheduler schedule of its own that invokes the function
+    # (the function has no event: SAM cannot make one event of a function conditional).
+    assert "Events" not in function["Properties"]
+    schedule = template["Resources"]["AuditFunctionSchedule"]
+    assert (schedule["Type"], schedule["Condition"]) == ("AWS::Scheduler::Schedule", "UseFunctionOrchestration")
+    p = schedule["Properties"]
+    assert p["Target"]["Arn"] == {"Fn::GetAtt": ["AuditFunction", "Arn"]}
+    assert p["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    # Orchestration stepfunctions: the state machine's ScheduleV2 event, same parameters.
+    (event,) = props(template, "AuditStateMachine")["Events"].values()
     assert event["Type"] == "ScheduleV2"
-    p = event["Properties"]
-    assert p["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
-    assert p["State"] == {"Ref": "ScheduleState"}
+    assert event["Properties"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    for q in (p, event["Properties"]):
+        assert q["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
+        assert q["ScheduleExpressionTimezone"] == {"Ref": "ScheduleTimezone"}
+        assert q["State"] == {"Ref": "ScheduleState"}
+    # Switching Orchestration creates one schedule before it deletes the other: two names.
+    assert p["Name"] != event["Properties"]["Name"]
     assert template["Parameters"]["ScheduleState"]["AllowedValues"] == ["ENABLED", "DISABLED"]
     assert re.fullmatch(r"(rate|cron)\(.+\)", template["Parameters"]["ScheduleExpression"]["Default"])
-    assert p["RetryPolicy"]["MaximumRetryAttempts"] == 0
+
+
+def test_orchestration_parameter(template):
+    param = template["Parameters"]["Orchestration"]
+    assert (param["Default"], param["AllowedValues"]) == ("function", ["function", "stepfunctions"])
+    conditions = template["Conditions"]
+    assert conditions["UseFunctionOrchestration"] == {"Fn::Equals": [{"Ref": "Orchestration"}, "function"]}
+    assert conditions["UseStepFunctions"] == {"Fn::Equals": [{"Ref": "Orchestration"}, "stepfunctions"]}
+    # Every resource of either orchestration is conditional on it; nothing else is.
+    for name in ("AuditFunctionSchedule", "AuditFunctionScheduleRole"):
+        assert template["Resources"][name]["Condition"] == "UseFunctionOrchestration", name
+    for name in ("AuditStateMachine", "AuditStateMachineRole", "AuditStateMachineLogGroup", "WorkflowFailedAlarm"):
+        assert template["Resources"][name]["Condition"] == "UseStepFunctions", name
+    assert "Orchestration" in str(template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"])
 
 
 # ---------------------------------------------------------------- the bucket
@@ -170,10 +196,11 @@ def test_bucket_is_private_encrypted_versioned(template):
 def test_bucket_lifecycle_expires_dated_runs_not_latest(template):
     rules = props(template, "ReportsBucket")["LifecycleConfiguration"]["Rules"]
     prefixes = {r["Prefix"]["Fn::Sub"] for r in rules if "ExpirationInDays" in r}
-    assert prefixes == {f"${{ReportPrefix}}/{name}/" for name in REPORTS}
+    # The reports, and the resumable runs' checkpoints (test_statemachine.py).
+    assert prefixes == {f"${{ReportPrefix}}/{name}/" for name in REPORTS} | {"${ReportPrefix}/checkpoints/"}
     assert not any("latest" in p for p in prefixes)
-    noncurrent = [r for r in rules if "NoncurrentVersionExpiration" in r]
-    assert len(noncurrent) == 1 and "Prefix" not in noncurrent[0]
+    noncurrent = [r for r in rules if "NoncurrentVersionExpiration" in r and "Prefix" not in r]
+    assert len(noncurrent) == 1
 
 
 def test_report_folders_are_the_codes(template):
@@ -260,7 +287,8 @@ def test_function_may_use_only_the_reports_key_and_only_through_s3(template):
     policy = template["Resources"]["AuditFunctionReportsPolicy"]
     assert policy["Type"] == "AWS::IAM::RolePolicy" and "Condition" not in policy
     assert policy["Properties"]["RoleName"] == {"Ref": "AuditFunctionRole"}
-    (put, read, conditional) = policy["Properties"]["PolicyDocument"]["Statement"]
+    # The fourth statement, the checkpoints' s3:DeleteObject, is checked in test_statemachine.py.
+    (put, read, conditional, _checkpoints) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert put["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]
     # The previous run, read back for the changes report: GetObject, on the prefix only.
     assert (read["Sid"], read["Action"], read["Resource"]) == ("ReadPreviousRun", "s3:GetObject", put["Resource"])
