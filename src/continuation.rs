@@ -360,7 +360,7 @@ pub async fn continue_run(
                 invocation: record.invocation,
                 pending_units: None,
                 checkpoint: None,
-                summary: Some(encode(&summary, "the run summary")?),
+                summary: Some(compact(encode(&summary, "the run summary")?)),
                 ended: None,
             };
             let done = DoneRecord {
@@ -417,10 +417,90 @@ async fn save(store: &CheckpointStore<'_>, saved: &SavedFile) -> Result<u64, Sto
     Ok(millis(saved.write_time + started.elapsed()))
 }
 
+/// Lists of the summary an answer holds at most this many entries of.
+pub const ANSWER_LIST_LIMIT: usize = 20;
+/// Step Functions keeps at most 256 KiB of state: an answer stays well under it.
+const ANSWER_BYTES_LIMIT: usize = 128 * 1024;
+
+/// The run summary as an answer carries it: whole, but for its lists of accounts
+/// (`account_errors`, `accounts_not_reached`), cut to their first entries with their
+/// totals beside them (`account_errors_total`, ...); `summary.json` (named in `reports`)
+/// has them all. Past the size Step Functions keeps, only the counts, the reports and
+/// whether the run is complete.
+fn compact(mut summary: serde_json::Value) -> serde_json::Value {
+    if let Some(fields) = summary.as_object_mut() {
+        for list in ["account_errors", "accounts_not_reached"] {
+            if let Some(serde_json::Value::Array(items)) = fields.get_mut(list) {
+                let total = items.len();
+                items.truncate(ANSWER_LIST_LIMIT);
+                fields.insert(format!("{list}_total"), total.into());
+            }
+        }
+    }
+    let size = serde_json::to_vec(&summary).map(|b| b.len()).unwrap_or(usize::MAX);
+    if size <= ANSWER_BYTES_LIMIT {
+        return summary;
+    }
+    let keep = [
+        "run_id",
+        "started_at",
+        "finished_at",
+        "complete",
+        "counts",
+        "reports",
+        "account_errors_total",
+        "accounts_not_reached_total",
+    ];
+    let mut small = serde_json::Map::new();
+    if let serde_json::Value::Object(fields) = summary {
+        for (key, value) in fields {
+            if keep.contains(&key.as_str()) {
+                small.insert(key, value);
+            }
+        }
+    }
+    small.insert(
+        "note".into(),
+        "the summary is too large for Step Functions' state: the whole of it is summary.json (reports.summary)".into(),
+    );
+    serde_json::Value::Object(small)
+}
+
 fn encode<T: Serialize>(value: &T, what: &'static str) -> Result<serde_json::Value, ContinueError> {
     serde_json::to_value(value).map_err(|source| ContinueError::Encode { what, source })
 }
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_answer_keeps_its_lists_short_and_says_how_long_they_were() {
+        let errors: Vec<_> = (0..500).map(|n| json!({"account_id": format!("{n:012}")})).collect();
+        let answer = compact(json!({"run_id": "r", "counts": {"users": 1}, "account_errors": errors,
+                                    "accounts_not_reached": ["111122223333"]}));
+        assert_eq!(answer["account_errors"].as_array().unwrap().len(), ANSWER_LIST_LIMIT);
+        assert_eq!(answer["account_errors"][0]["account_id"], "000000000000");
+        assert_eq!(answer["account_errors_total"], 500);
+        assert_eq!(answer["accounts_not_reached"], json!(["111122223333"]));
+        assert_eq!(answer["accounts_not_reached_total"], 1);
+        assert_eq!(answer["counts"]["users"], 1);
+    }
+
+    #[test]
+    fn an_answer_past_the_state_limit_keeps_the_counts_and_where_the_summary_is() {
+        let huge = "x".repeat(200 * 1024);
+        let answer = compact(json!({"run_id": "r", "complete": true, "counts": {"users": 1},
+                                    "reports": {"summary": "s3://b/k"}, "changes_scope": {"note": huge}}));
+        assert!(serde_json::to_vec(&answer).unwrap().len() < ANSWER_BYTES_LIMIT);
+        assert_eq!(answer["reports"]["summary"], "s3://b/k");
+        assert_eq!(answer["complete"], true);
+        assert!(answer.get("changes_scope").is_none());
+        assert!(answer["note"].as_str().unwrap().contains("summary.json"));
+    }
 }

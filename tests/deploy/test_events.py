@@ -17,7 +17,7 @@ def load(name: str):
     return json.loads((EVENTS / name).read_text())
 
 
-def test_the_four_events_exist_and_nothing_else():
+def test_the_events_exist_and_nothing_else():
     assert {p.name for p in EVENTS.glob("*.json")} == FILES
 
 

@@ -50,10 +50,6 @@ LOG_DELIVERY = {
     "logs:DescribeResourcePolicies",
     "logs:DescribeLogGroups",
 }
-# Granted for a contract whose code may not be in src/ yet: issue 14's resumable runs
-# (the lead's resume contract): the function deletes a finished run's checkpoint. Excused
-# only while src/ never mentions a checkpoint; from then on src/ must call it.
-PENDING_CONTRACT = {"s3:DeleteObject": "checkpoint"}
 
 
 def all_granted(template, member_template) -> set[str]:
@@ -115,8 +111,6 @@ def test_templates_grant_exactly_what_src_calls(template, member_template):
     for snake, candidates in scan.ambiguous.items():
         print(f"ambiguous call .{snake}(): {[f'{o.service}:{o.name}' for o in candidates]}")
     missing, extra = compare(scan.actions, all_granted(template, member_template))
-    code = "\n".join(p.read_text(errors="replace") for p in sources)
-    extra -= {a for a, marker in PENDING_CONTRACT.items() if marker not in code}
     where = {a: sorted(f for s, fs in scan.where.items() for f in fs if a.split(":")[1] in _camel(s)) for a in missing}
     assert not missing, f"called in src/ but not granted: {where}"
     assert not extra, f"granted but not called in src/: {sorted(extra)}"
