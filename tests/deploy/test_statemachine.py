@@ -301,7 +301,8 @@ def test_every_error_type_of_the_function_is_in_the_readme_table():
     if not handler.exists():
         pytest.skip("src/handler.rs not written yet")
     text = handler.read_text()
-    body = text.split("fn error_type", 1)[1].split("\n    }\n", 1)[0] if "fn error_type" in text else ""
+    # error_type and the helpers it calls, up to the end of their impl block.
+    body = text.split("fn error_type", 1)[1].split("\n}\n", 1)[0] if "fn error_type" in text else ""
     types = set(re.findall(r'=>\s*"([A-Za-z.]+)"', body))
     assert REFUSED <= types, "the function no longer names these errors: the workflow's catch is stale"
     documented = set().union(*(names for names, _ in readme_error_rows()))
@@ -369,7 +370,14 @@ def test_checkpoint_prefix_grants(template):
     # checkpoint are those of the report prefix (which holds checkpoints/), and only those.
     fn = iam_ops.granted_actions(template, "AuditFunctionRole")
     assert fn["s3:DeleteObject"] == [statement]
-    assert not {a for a in fn if a.startswith("s3:")} - {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject"}
+    assert not {a for a in fn if a.startswith("s3:")} - {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListBucket"}
+    # s3:ListBucket (a missing checkpoint is then 404, not 403) only for the keys read.
+    (listing,) = fn["s3:ListBucket"]
+    assert listing["Resource"]["Fn::Sub"][0] == "arn:${AWS::Partition}:s3:::${Bucket}"
+    assert listing["Condition"]["StringLike"]["s3:prefix"] == [
+        {"Fn::Sub": "${ReportPrefix}/latest/summary.json"},
+        {"Fn::Sub": "${ReportPrefix}/checkpoints/*"},
+    ]
     for action in ("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"):
         (s,) = fn[action]
         prefix = s["Resource"]["Fn::Sub"][0].removesuffix("*")

@@ -287,8 +287,9 @@ def test_function_may_use_only_the_reports_key_and_only_through_s3(template):
     policy = template["Resources"]["AuditFunctionReportsPolicy"]
     assert policy["Type"] == "AWS::IAM::RolePolicy" and "Condition" not in policy
     assert policy["Properties"]["RoleName"] == {"Ref": "AuditFunctionRole"}
-    # The fourth statement, the checkpoints' s3:DeleteObject, is checked in test_statemachine.py.
-    (put, read, conditional, _checkpoints) = policy["Properties"]["PolicyDocument"]["Statement"]
+    # The last two statements, s3:ListBucket for the keys read and the checkpoints'
+    # s3:DeleteObject, are checked in test_statemachine.py.
+    (put, read, conditional, _listing, _checkpoints) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert put["Action"] == ["s3:PutObject", "s3:AbortMultipartUpload"]
     # The previous run, read back for the changes report: GetObject, on the prefix only.
     assert (read["Sid"], read["Action"], read["Resource"]) == ("ReadPreviousRun", "s3:GetObject", put["Resource"])
