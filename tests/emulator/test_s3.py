@@ -74,3 +74,30 @@ def test_an_unknown_bucket_is_still_no_such_bucket(blog):
         blog.client("s3").put_object(Bucket="owner-check-missing", Key="k", Body=b"x",
                                      ExpectedBucketOwner=MANAGEMENT)
     assert error_code(exc.value) == "NoSuchBucket"
+
+
+def test_a_put_cut_off_mid_body_stores_nothing(blog, buckets):
+    """A client that goes away before its body is sent whole (a process killed during an
+    upload) leaves no object, as S3: the request is never acted on. Unsigned, so the
+    request is not even authenticated: only the missing bytes matter here."""
+    import socket
+    from urllib.parse import urlparse
+
+    own, _ = buckets
+    s3 = blog.client("s3")
+    url = urlparse(blog.endpoint)
+    with socket.create_connection((url.hostname, url.port)) as sock:
+        sock.sendall(
+            f"PUT /{own}/cut.json HTTP/1.1\r\nHost: {url.hostname}:{url.port}\r\n"
+            "Content-Length: 1000\r\nContent-Type: application/json\r\n\r\n".encode()
+            + b'{"half": "of a body'
+        )
+    # Let the server see the close, then look.
+    import time
+    time.sleep(0.3)
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=own, Key="cut.json")
+    assert error_code(exc.value) == "NoSuchKey"
+    # The same request sent whole is served (the emulator does not refuse it for its shape).
+    s3.put_object(Bucket=own, Key="cut.json", Body=b'{"whole": true}')
+    assert s3.get_object(Bucket=own, Key="cut.json")["Body"].read() == b'{"whole": true}'
