@@ -113,6 +113,14 @@ struct DoneRecord {
     answer: ContinueAnswer,
 }
 
+/// Where this invocation's collection starts.
+enum Start {
+    /// The run's first invocation: the organization reads begin.
+    Fresh(OrganizationReads),
+    /// From the run's checkpoint.
+    Resumed(Box<checkpoint::Snapshot>),
+}
+
 /// How often a running invocation saves a checkpoint besides the last.
 pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -194,7 +202,7 @@ pub async fn continue_run(
 
     let (saves_tx, mut saves_rx) = mpsc::channel::<SavedFile>(1);
     let interval = config.checkpoint_interval;
-    let (outcome, record, load_ms) = match resumed {
+    let (start, record, load_ms) = match resumed {
         None => {
             let identity = RunIdentity::new(OffsetDateTime::now_utc());
             let previous_summary = match (request.dry_run, options.upload) {
@@ -222,27 +230,8 @@ pub async fn continue_run(
                 previous_summary,
             };
             tracing::info!(run_id = record.identity.run_id, run = continuation.name, account = %opened.current, "resumable audit started");
-            let plan = run::plan(
-                config,
-                &record.request(),
-                &opened,
-                &record.identity.run_id,
-                options.stop_at,
-            );
             let reads = OrganizationReads::start(clients, &opened.calls, &opened.current, config.max_concurrency >= 2);
-            let checkpointing = Checkpointing {
-                interval,
-                run: encode(&record, "the run record")?,
-            };
-            let collecting = Box::pin(collect::collect(
-                clients,
-                Arc::clone(&opened.calls),
-                plan,
-                reads,
-                Some((checkpointing, saves_tx)),
-            ));
-            let (outcome, ()) = tokio::join!(collecting, save_periodic(&store, &mut saves_rx));
-            (outcome.map_err(RunError::from)?, record, 0)
+            (Start::Fresh(reads), record, 0)
         }
         Some((file, mut record)) => {
             record.invocation += 1;
@@ -265,28 +254,32 @@ pub async fn continue_run(
                 load_ms,
                 "resumable audit goes on"
             );
-            let plan = run::plan(
-                config,
-                &record.request(),
-                &opened,
-                &record.identity.run_id,
-                options.stop_at,
-            );
-            let checkpointing = Checkpointing {
-                interval,
-                run: encode(&record, "the run record")?,
-            };
-            let resuming = Box::pin(collect::resume(
-                clients,
-                Arc::clone(&opened.calls),
-                plan,
-                snapshot,
-                (checkpointing, saves_tx),
-            ));
-            let (outcome, ()) = tokio::join!(resuming, save_periodic(&store, &mut saves_rx));
-            (outcome.map_err(RunError::from)?, record, load_ms)
+            (Start::Resumed(Box::new(snapshot)), record, load_ms)
         }
     };
+    let plan = run::plan(
+        config,
+        &record.request(),
+        &opened,
+        &record.identity.run_id,
+        options.stop_at,
+    );
+    let checkpointing = (
+        Checkpointing {
+            interval,
+            run: encode(&record, "the run record")?,
+        },
+        saves_tx,
+    );
+    let calls = Arc::clone(&opened.calls);
+    let collecting = Box::pin(async move {
+        match start {
+            Start::Fresh(reads) => collect::collect(clients, calls, plan, reads, Some(checkpointing)).await,
+            Start::Resumed(snapshot) => collect::resume(clients, calls, plan, *snapshot, checkpointing).await,
+        }
+    });
+    let (outcome, ()) = tokio::join!(collecting, save_periodic(&store, &mut saves_rx));
+    let outcome = outcome.map_err(RunError::from)?;
 
     match outcome {
         Outcome::Suspended(saved) => {

@@ -45,6 +45,18 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, String, Ve
     Some((method, path, body))
 }
 
+/// What the Lambda service sets for a function whose runtime API is at `api`.
+fn lambda_env(api: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_LAMBDA_RUNTIME_API", api.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_NAME", "idc-report".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512".to_owned()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/idc-report".to_owned()),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "test".to_owned()),
+    ]
+}
+
 /// Serves `events` one by one, then holds the next poll open; sends every answer back.
 fn serve_runtime_api(listener: TcpListener, events: Vec<Value>, answers: mpsc::Sender<Answer>) {
     let mut events = events.into_iter().enumerate();
@@ -90,12 +102,7 @@ async fn the_binary_serves_lambda_invocations() {
 
     let mut child = emu
         .command()
-        .env("AWS_LAMBDA_RUNTIME_API", &api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "idc-report")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/idc-report")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .envs(lambda_env(&api))
         .env("CurrentAccountId", "111122223333")
         .env("reports_bucket", BUCKET)
         .stdout(Stdio::piped())
@@ -161,12 +168,7 @@ fn a_bad_configuration_fails_every_invocation_naming_the_variable() {
     ];
     std::thread::spawn(move || serve_runtime_api(listener, events, tx));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_idc-report"))
-        .env("AWS_LAMBDA_RUNTIME_API", &api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "idc-report")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/idc-report")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .envs(lambda_env(&api))
         .env("AWS_REGION", "us-east-1")
         .env("CurrentAccountId", "not-an-account")
         .env("reports_bucket", BUCKET)

@@ -53,13 +53,20 @@ fn invocation(emu: &Emulator, prefix: &str, event: &std::path::Path, stop_after:
     cmd
 }
 
-/// Invokes until the run says it is done; the answers in order.
-fn invoke_until_done(emu: &Emulator, prefix: &str, event: &std::path::Path, stop_after: &str) -> Vec<Value> {
+/// Invokes until the run says it is done, with `extra` settings beside the test's; the
+/// answers in order.
+fn invoke_until_done(
+    emu: &Emulator,
+    prefix: &str,
+    event: &std::path::Path,
+    stop_after: &str,
+    extra: &[(&str, &str)],
+) -> Vec<Value> {
     let mut answers = Vec::new();
     for _ in 0..80 {
-        let output = invocation(emu, prefix, event, stop_after)
-            .output()
-            .expect("run idc-report");
+        let mut cmd = invocation(emu, prefix, event, stop_after);
+        cmd.envs(extra.iter().copied());
+        let output = cmd.output().expect("run idc-report");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "invocation failed: {stderr}");
         let answer: Value = serde_json::from_slice(&output.stdout).expect("answer JSON");
@@ -115,7 +122,7 @@ async fn a_run_of_many_invocations_writes_the_reports_of_a_one_shot_run() {
     let expected = one_shot(&emu, "oneshot");
 
     let event = continue_event(dir.path(), "run-many");
-    let answers = invoke_until_done(&emu, "resumed", &event, "1.5");
+    let answers = invoke_until_done(&emu, "resumed", &event, "1.5", &[]);
     assert!(answers.len() >= 3, "only {} invocations", answers.len());
     for (n, answer) in answers.iter().enumerate() {
         assert_eq!(answer["invocation"], json!(n + 1), "{answer}");
@@ -139,7 +146,7 @@ async fn a_run_of_many_invocations_writes_the_reports_of_a_one_shot_run() {
     // The run has ended: invoked again, it answers the same without reading AWS again,
     // and its checkpoint is gone (done.json stays until the lifecycle rule expires it).
     emu.reset_stats();
-    let again = invoke_until_done(&emu, "resumed", &event, "1.5");
+    let again = invoke_until_done(&emu, "resumed", &event, "1.5", &[]);
     assert_eq!(again, vec![last.clone()]);
     let stats = emu.stats();
     let reads: u64 = stats["by_operation"]
@@ -217,14 +224,14 @@ async fn two_runs_never_share_a_checkpoint() {
     // A run of the same name started at another time (an execution name reused) does
     // not go on from the other's checkpoint, nor return its answer.
     let event = continue_event(dir.path(), "same-name");
-    let first = invoke_until_done(&emu, "shared", &event, "60");
+    let first = invoke_until_done(&emu, "shared", &event, "60", &[]);
     let other = dir.path().join("other.json");
     std::fs::write(
         &other,
         json!({"continue_run": {"name": "same-name", "started_at": "2026-12-01T12:00:00Z"}}).to_string(),
     )
     .unwrap();
-    let second = invoke_until_done(&emu, "shared", &other, "60");
+    let second = invoke_until_done(&emu, "shared", &other, "60", &[]);
     assert_ne!(first[0]["run_id"], second[0]["run_id"]);
     assert_eq!(second[0]["invocation"], json!(1));
 }
@@ -244,24 +251,13 @@ async fn the_rate_limit_holds_across_invocations() {
         "rate_limit": {"rps": 8, "burst": 10, "services": ["sso-admin", "identitystore"]}
     }));
     let event = continue_event(dir.path(), "run-rate");
-    let mut cmd_env = env("rate");
-    cmd_env.push(("API_RATE_LIMIT", "8".to_owned()));
-    cmd_env.push(("MAX_CONCURRENCY", "4".to_owned()));
-    let mut answers = Vec::new();
-    for _ in 0..80 {
-        let mut cmd = invocation(&emu, "rate", &event, "1.2");
-        for (k, v) in &cmd_env {
-            cmd.env(k, v);
-        }
-        let output = cmd.output().expect("run idc-report");
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-        let answer: Value = serde_json::from_slice(&output.stdout).expect("answer JSON");
-        let done = answer["done"] == json!(true);
-        answers.push(answer);
-        if done {
-            break;
-        }
-    }
+    let answers = invoke_until_done(
+        &emu,
+        "rate",
+        &event,
+        "1.2",
+        &[("API_RATE_LIMIT", "8"), ("MAX_CONCURRENCY", "4")],
+    );
     assert!(answers.len() >= 5, "only {} invocations", answers.len());
     assert_eq!(answers.last().unwrap()["done"], json!(true));
     let stats = emu.stats();
