@@ -94,8 +94,11 @@ SCENARIOS: dict[str, dict[str, Any]] = {
                    "one-shot run", "kind": "resume", "invocations": 6,
           "gen": {"accounts": 1000, "account_instances": 100, "users": 20000, "seed": 7,
                   "permission_sets": 100, "pairs": 5000}},
+    # (g) measures memory: the audit's own pace is raised (API_RATE_LIMIT 1000, no emulator
+    # limit), or the organization store's 500 ListUsers pages at 20/s (25 s) would be the
+    # whole run and no shorter invocation could end them (NoProgress).
     "g": {"title": "(g) 5,000 accounts, 100,000 users, resumed: peak memory of an invocation, checkpoint included",
-          "kind": "resume-memory", "invocations": 5,
+          "kind": "resume-memory", "invocations": 5, "env": {"API_RATE_LIMIT": "1000"},
           "gen": {"accounts": 5000, "account_instances": 500, "users": 100000, "seed": 7}},
 }
 DEFAULT_SCENARIOS = "a,b,c"   # d (about 5 min) and e (about 2 min): --scenarios a,b,c,d,e
@@ -423,13 +426,14 @@ def phases(stderr_path: str) -> dict[str, float]:
 
 
 def run_audit(emu: Emulator, concurrency: int, work_dir: str, label: str,
-              expected_calls: int, out_dir: str | None = None) -> dict[str, Any]:
+              expected_calls: int, out_dir: str | None = None, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     """Runs `idc-report run` once (with `--out-dir` when given, besides the upload); wall
     time, peak RSS (wait4), exit status, summary."""
     env = base_env(emu.endpoint)
     prefix = f"bench/{label}"
     env.update({"MAX_CONCURRENCY": str(concurrency), "reports_bucket": BUCKET,
                 "CurrentAccountId": "111122223333", "REPORT_PREFIX": prefix})
+    env.update(extra_env or {})
     out_path = os.path.join(work_dir, f"{label}.stdout.json")
     err_path = os.path.join(work_dir, f"{label}.stderr.log")
     rss_path = os.path.join(work_dir, f"{label}.rusage")
@@ -473,7 +477,7 @@ def run_audit(emu: Emulator, concurrency: int, work_dir: str, label: str,
 
 
 def run_resumed(emu: Emulator, concurrency: int, work_dir: str, label: str, collect_s: float,
-                max_invocations: int = 60) -> dict[str, Any]:
+                max_invocations: int = 60, extra_env: dict[str, str] | None = None) -> dict[str, Any]:
     """Runs one resumable run (`continue_run`), an `idc-report run --event` process per
     invocation, each `collect_s` seconds of collection plus RESUME_MARGIN_S of margin before
     its deadline, until the run answers done; each invocation's wall time, peak RSS and
@@ -483,6 +487,7 @@ def run_resumed(emu: Emulator, concurrency: int, work_dir: str, label: str, coll
     env.update({"MAX_CONCURRENCY": str(concurrency), "reports_bucket": BUCKET,
                 "CurrentAccountId": "111122223333", "REPORT_PREFIX": prefix,
                 "DEADLINE_MARGIN_SECONDS": str(RESUME_MARGIN_S)})
+    env.update(extra_env or {})
     event_path = os.path.join(work_dir, f"{label}.event.json")
     with open(event_path, "w") as fh:
         json.dump({"continue_run": {"name": label, "started_at": dt.datetime.now(dt.timezone.utc).isoformat()}}, fh)
@@ -812,7 +817,7 @@ def run_scenario(key: str, latency_ms: float, concurrency: int, serial: bool, wo
             emu.admin("stats/reset", {})
             say(f"running the audit, MAX_CONCURRENCY={c} ...")
             out_dir = os.path.join(work_dir, f"{key}-c{c}-reports") if kind == "memory" else None
-            runs[c] = run_audit(emu, c, work_dir, f"{key}-c{c}", a["total_calls"], out_dir)
+            runs[c] = run_audit(emu, c, work_dir, f"{key}-c{c}", a["total_calls"], out_dir, sc.get("env"))
             if out_dir:
                 rows_written = count_rows(os.path.join(out_dir, "account_assignments.csv"))
                 shutil.rmtree(out_dir, ignore_errors=True)  # about 1.5 GB at 5 million rows
@@ -825,7 +830,9 @@ def run_scenario(key: str, latency_ms: float, concurrency: int, serial: bool, wo
             emu.admin("stats/reset", {})
             say(f"running the audit resumed: invocations of {collect_s:.1f} s of collection + "
                 f"{RESUME_MARGIN_S} s margin (DEADLINE_MARGIN_SECONDS) each, MAX_CONCURRENCY={concurrency} ...")
-            resumed = run_resumed(emu, concurrency, work_dir, f"{key}-resumed", collect_s)
+            if sc.get("env"):
+                say(f"  settings of this scenario, for both runs: {sc['env']}")
+            resumed = run_resumed(emu, concurrency, work_dir, f"{key}-resumed", collect_s, extra_env=sc.get("env"))
             resumed["identical"] = {}
             one = latest_reports(emu, f"bench/{key}-c{concurrency}")
             two = latest_reports(emu, resumed["prefix"])

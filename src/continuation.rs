@@ -75,6 +75,10 @@ pub enum ContinueError {
         #[source]
         source: serde_json::Error,
     },
+    #[error(
+        "no progress: this invocation ended no unit of work in its {window_s} s before the deadline margin (one read takes longer, e.g. a store's users at API_RATE_LIMIT per second), so the next would stop where it did; give the function a longer timeout or a smaller DEADLINE_MARGIN_SECONDS"
+    )]
+    NoProgress { window_s: u64 },
     #[error(transparent)]
     Run(#[from] RunError),
 }
@@ -132,6 +136,7 @@ pub async fn continue_run(
     continuation: &Continuation,
     options: &RunOptions,
 ) -> Result<ContinueAnswer, ContinueError> {
+    let invocation_started = tokio::time::Instant::now();
     let bucket = config.reports_bucket.as_deref().ok_or(ContinueError::NoBucket)?;
     // Retries are not cut short by the deadline here: the run stops there and saves the
     // units that were running, to be read again whole by the next invocation.
@@ -282,7 +287,19 @@ pub async fn continue_run(
     let outcome = outcome.map_err(RunError::from)?;
 
     match outcome {
-        Outcome::Suspended(saved) => {
+        Outcome::Suspended {
+            checkpoint: saved,
+            progressed,
+        } => {
+            if !progressed {
+                // The checkpoint it would save is the one it read: nothing to save.
+                return Err(ContinueError::NoProgress {
+                    window_s: options
+                        .stop_at
+                        .map(|stop| stop.saturating_duration_since(invocation_started).as_secs())
+                        .unwrap_or(0),
+                });
+            }
             let save_ms = save(&store, &saved).await?;
             tracing::info!(
                 phase = "checkpoint",

@@ -96,6 +96,7 @@ impl HandlerError {
         match self {
             HandlerError::Continue(ContinueError::Run(run)) => HandlerError::run_error_type(run),
             HandlerError::Continue(ContinueError::NoBucket) => "InvalidConfiguration",
+            HandlerError::Continue(ContinueError::NoProgress { .. }) => "NoProgress",
             HandlerError::Continue(_) => "CheckpointFailed",
             HandlerError::Event(_) => "InvalidEvent",
             HandlerError::Configuration(_) => "InvalidConfiguration",

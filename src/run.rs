@@ -271,7 +271,9 @@ pub async fn run_audit(
     let (collected, previous) = tokio::join!(collecting, previous_read);
     let collected = match collected? {
         collect::Outcome::Finished(collected) => *collected,
-        collect::Outcome::Suspended(_) => return Err(RunError::Internal("a run without checkpoints was suspended")),
+        collect::Outcome::Suspended { .. } => {
+            return Err(RunError::Internal("a run without checkpoints was suspended"));
+        }
     };
     let finishing = Finishing {
         clients,

@@ -173,8 +173,12 @@ pub enum Outcome {
     /// Everything was read (or failed, or was stopped by the deadline, each a row).
     Finished(Box<Collected>),
     /// A resumable collection reached its deadline: what it had read and had yet to do
-    /// is in the checkpoint file.
-    Suspended(checkpoint::SavedFile),
+    /// is in the checkpoint file. `progressed`: a unit ended, or a page of accounts came
+    /// in, before the deadline (if not, the next invocation would stop where this one did).
+    Suspended {
+        checkpoint: checkpoint::SavedFile,
+        progressed: bool,
+    },
 }
 
 /// Collects the inventory from the organization reads started for the plan's account.
@@ -264,9 +268,10 @@ async fn schedule(
         scheduler::Stop::Finished => Ok(Outcome::Finished(Box::new(scheduler.finish()))),
         scheduler::Stop::Suspended => {
             scheduler.stop_running();
+            let progressed = scheduler.progress() > 0;
             scheduler
                 .snapshot()
-                .map(Outcome::Suspended)
+                .map(|checkpoint| Outcome::Suspended { checkpoint, progressed })
                 .map_err(CollectError::Checkpoint)
         }
     }

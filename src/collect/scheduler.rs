@@ -70,6 +70,8 @@ pub struct Scheduler {
     /// Where periodic snapshots go (to be saved while the run goes on).
     saves: Option<mpsc::Sender<SavedFile>>,
     next_save: Option<Instant>,
+    /// Units ended and pages of accounts taken in: whether this run got anywhere.
+    progress: u64,
 }
 
 impl Scheduler {
@@ -85,6 +87,7 @@ impl Scheduler {
             checkpointing,
             saves,
             next_save,
+            progress: 0,
             context,
             state,
             lanes: HashMap::new(),
@@ -118,7 +121,10 @@ impl Scheduler {
             }
             tokio::select! {
                 page = pages.recv(), if listing => match page {
-                    Some(Ok((accounts, next))) => self.state.add_accounts(accounts, next),
+                    Some(Ok((accounts, next))) => {
+                        self.progress += 1;
+                        self.state.add_accounts(accounts, next);
+                    }
                     Some(Err(err)) if err.kind == FailureKind::DeadlineReached => {
                         self.state.listing_stopped(err.to_string());
                     }
@@ -133,6 +139,7 @@ impl Scheduler {
                 () = until(self.next_save), if resumable => self.save_periodically(),
                 Some(joined) = self.running.join_next_with_id(), if !self.running.is_empty() => match joined {
                     Ok((id, fold)) => {
+                        self.progress += 1;
                         self.finished(id);
                         fold(&mut self.state);
                     }
@@ -151,6 +158,11 @@ impl Scheduler {
 
     pub fn finish(self) -> super::Collected {
         self.state.finish()
+    }
+
+    /// Units ended and pages of accounts taken in so far.
+    pub fn progress(&self) -> u64 {
+        self.progress
     }
 
     /// Stops the units still running (a suspended run): their calls end here, so the

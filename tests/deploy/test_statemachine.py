@@ -32,7 +32,7 @@ STATES = {"StartRun", "InvokeAudit", "IsDone", "AuditComplete", "AuditRefused", 
 # The guard: a run still not done after this many invocations fails.
 MAX_INVOCATIONS = 48
 # The function's errors that no retry can fix (README.md, Errors you may see).
-REFUSED = {"InvalidEvent", "InvalidConfiguration", "NoCredentials", "OrganizationUnreadable"}
+REFUSED = {"InvalidEvent", "InvalidConfiguration", "NoCredentials", "OrganizationUnreadable", "NoProgress"}
 FUNCTION_TIMEOUT = 900
 
 

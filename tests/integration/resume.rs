@@ -268,3 +268,43 @@ async fn the_rate_limit_holds_across_invocations() {
         stats["by_account_service"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invocation_that_ends_no_unit_says_so_instead_of_looping() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = Emulator::start("blog");
+    emu.create_bucket(BUCKET).await;
+    // Every read is quick but a store's users, which take longer than an invocation's
+    // window: the first invocation gets somewhere (the accounts), the next ends nothing.
+    emu.set_faults(
+        json!({"faults": [{"service": "identitystore", "operation": "ListUsers", "account": "*",
+                                      "kind": "latency", "latency_ms": 4000, "probability": 1.0}]}),
+    );
+    let event = continue_event(dir.path(), "run-stuck");
+    let mut outputs = Vec::new();
+    for _ in 0..8 {
+        let output = invocation(&emu, "stuck", &event, "1.5")
+            .output()
+            .expect("run idc-report");
+        let failed = !output.status.success();
+        outputs.push(output);
+        if failed {
+            break;
+        }
+    }
+    let first: Value = serde_json::from_slice(&outputs[0].stdout).expect("the first answer");
+    assert_eq!(first["done"], json!(false), "{first}");
+    let last = outputs.last().unwrap();
+    assert!(!last.status.success(), "{} invocations, none failed", outputs.len());
+    // Every invocation before it answered, not done (the store's users never fit).
+    for output in &outputs[..outputs.len() - 1] {
+        let answer: Value = serde_json::from_slice(&output.stdout).expect("an answer");
+        assert_eq!(answer["done"], json!(false), "{answer}");
+    }
+    let stderr = String::from_utf8_lossy(&last.stderr);
+    assert!(
+        stderr.contains("no progress: this invocation ended no unit of work"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("longer timeout"), "{stderr}");
+}
