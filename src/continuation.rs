@@ -152,7 +152,12 @@ pub async fn continue_run(
         folder: format!("{}/checkpoints/{}", config.report_prefix, continuation.name),
     };
 
-    if let Some(body) = store.get_bytes(DONE).await? {
+    let present = store.present().await?;
+    let done = match present.contains(DONE) {
+        true => store.get_bytes(DONE).await?,
+        false => None,
+    };
+    if let Some(body) = done {
         match serde_json::from_slice::<DoneRecord>(&body) {
             Ok(done) if done.execution_started_at == continuation.started_at => {
                 tracing::info!(
@@ -174,7 +179,10 @@ pub async fn continue_run(
     }
 
     let loading = StdInstant::now();
-    let saved = store.get_file(CHECKPOINT).await?;
+    let saved = match present.contains(CHECKPOINT) {
+        true => store.get_file(CHECKPOINT).await?,
+        false => None,
+    };
     let resumed = match saved {
         None => None,
         Some(file) => match checkpoint::read_header(file.path()) {

@@ -4,9 +4,10 @@
 //! run has written its reports, `done.json` (its answer, for an invocation retried
 //! after the end). A lifecycle rule on the prefix expires what an abandoned run left.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::collect::{CallError, Calls};
+use crate::collect::{CallError, Calls, Service};
 use crate::model::AccountId;
 
 use super::Artifact;
@@ -20,7 +21,7 @@ pub const DONE: &str = "done.json";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "cannot read s3://{bucket}/{key}: {source}; the run goes on from it when it can be read (the function needs s3:GetObject on the checkpoint prefix)"
+        "cannot read s3://{bucket}/{key}: {source}; the run goes on from it when it can be read (the function needs s3:ListBucket and s3:GetObject on the checkpoint prefix)"
     )]
     Read {
         bucket: String,
@@ -74,6 +75,41 @@ impl CheckpointStore<'_> {
             bucket: self.bucket.to_owned(),
             key: self.key(object),
             source: Box::new(source),
+        }
+    }
+
+    /// The run's objects there are (`checkpoint.json`, `done.json`), by name. Listed, not
+    /// probed with GetObject: S3 answers a GetObject of a missing key with 403 unless the
+    /// caller may list the whole bucket, while the function may list only this prefix (an
+    /// `s3:prefix` condition, which a ListObjectsV2 of the prefix meets).
+    pub async fn present(&self) -> Result<BTreeSet<String>, StoreError> {
+        let prefix = format!("{}/", self.folder);
+        let mut present = BTreeSet::new();
+        let mut token: Option<String> = None;
+        loop {
+            let output = self
+                .calls
+                .run(self.owner, Service::S3, "ListObjectsV2", || {
+                    self.client
+                        .list_objects_v2()
+                        .bucket(self.bucket)
+                        .prefix(&prefix)
+                        .set_continuation_token(token.clone())
+                        .expected_bucket_owner(self.owner.as_str())
+                        .send()
+                })
+                .await
+                .map_err(|err| self.read_error("", ReadError::Call(err)))?;
+            present.extend(
+                output
+                    .contents()
+                    .iter()
+                    .filter_map(|o| o.key()?.strip_prefix(&prefix).map(str::to_owned)),
+            );
+            match output.next_continuation_token() {
+                Some(next) if output.is_truncated() == Some(true) => token = Some(next.to_owned()),
+                _ => return Ok(present),
+            }
         }
     }
 

@@ -56,10 +56,6 @@ NOT_CODE_CALLS = {
     "reports back (the changes report)",
     "kms:GenerateDataKey": "called by S3 on the code's behalf (kms:ViaService s3) when a "
     "report is put into the bucket encrypted with the reports key (SSE-KMS)",
-    "s3:ListBucket": "never called: without it S3 answers a GetObject of a key that does not "
-    "exist with 403 AccessDenied instead of 404 NoSuchKey, and a resumable run's first "
-    "invocation (no checkpoint yet) and a first run (no latest/summary.json) must tell "
-    "'absent' from 'refused'; granted only for the prefixes read (s3:prefix condition)",
 }
 
 CALL_RE = re.compile(r"\.\s*([a-z][a-z0-9_]*)\s*\(")

@@ -371,13 +371,10 @@ def test_checkpoint_prefix_grants(template):
     fn = iam_ops.granted_actions(template, "AuditFunctionRole")
     assert fn["s3:DeleteObject"] == [statement]
     assert not {a for a in fn if a.startswith("s3:")} - {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListBucket"}
-    # s3:ListBucket (a missing checkpoint is then 404, not 403) only for the keys read.
+    # s3:ListBucket (ListObjectsV2 of a run's checkpoint folder) only for that prefix.
     (listing,) = fn["s3:ListBucket"]
     assert listing["Resource"]["Fn::Sub"][0] == "arn:${AWS::Partition}:s3:::${Bucket}"
-    assert listing["Condition"]["StringLike"]["s3:prefix"] == [
-        {"Fn::Sub": "${ReportPrefix}/latest/summary.json"},
-        {"Fn::Sub": "${ReportPrefix}/checkpoints/*"},
-    ]
+    assert listing["Condition"]["StringLike"]["s3:prefix"] == {"Fn::Sub": "${ReportPrefix}/checkpoints/*"}
     for action in ("s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"):
         (s,) = fn[action]
         prefix = s["Resource"]["Fn::Sub"][0].removesuffix("*")
