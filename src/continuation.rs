@@ -125,9 +125,6 @@ enum Start {
     Resumed(Box<checkpoint::Snapshot>),
 }
 
-/// How often a running invocation saves a checkpoint besides the last.
-pub const DEFAULT_CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
-
 /// One invocation of the resumable run `continuation` names.
 pub async fn continue_run(
     clients: &Clients,
