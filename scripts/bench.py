@@ -27,14 +27,11 @@ import platform
 import queue
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,6 +40,7 @@ sys.path.insert(0, EMULATOR_DIR)
 
 from generate import generate  # noqa: E402  (the emulator's generator, same code `gen:` runs)
 from lambda_runtime import RuntimeAPI  # noqa: E402  (the fake Lambda runtime API, shared with tests/workflow)
+from emulator_process import EmulatorProcess  # noqa: E402  (the emulator as a child process)
 
 PYTHON = sys.executable
 BINARY = os.path.join(ROOT, "target", "release", "idc-report")
@@ -323,55 +321,15 @@ def analyse(spec: dict[str, Any], upload: bool = True) -> dict[str, Any]:
 # Processes: the emulator, the audit, the fake Lambda runtime API.
 # ----------------------------------------------------------------------------------------
 
-class Emulator:
+class Emulator(EmulatorProcess):
     def __init__(self, scenario: str, log_path: str):
-        self.log = open(log_path, "ab")
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [PYTHON, os.path.join(EMULATOR_DIR, "emulator.py"), "serve", "--scenario", scenario,
-             "--port", "0", "--exit-with-parent"],
-            stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL)
-        line = self._first_line(600)
-        if not line.startswith("http://127.0.0.1:"):
-            self.stop()
-            raise RuntimeError(f"the emulator did not start (see {log_path})")
-        self.endpoint = line
-        self.port = int(line.rsplit(":", 1)[1])
-        self.ready_seconds = time.perf_counter() - t0
-
-    def _first_line(self, timeout: float) -> str:
-        result: queue.Queue[str] = queue.Queue()
-        assert self.proc.stdout is not None
-        stdout = self.proc.stdout
-        threading.Thread(target=lambda: result.put(stdout.readline().decode().strip()), daemon=True).start()
-        try:
-            return result.get(timeout=timeout)
-        except queue.Empty:
-            return ""
-
-    def admin(self, path: str, body: Any = None, method: str | None = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"{self.endpoint}/_emulator/{path}", data=data,
-                                     method=method or ("POST" if data is not None else "GET"),
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return json.loads(resp.read())
+        super().__init__(PYTHON, scenario, log_path)
 
     def latency(self, ms: float, rate_limit: dict[str, Any] | None = None) -> None:
         """Injects `ms` of latency into every call; with `rate_limit`, also enforces it."""
         faults = [] if ms <= 0 else [{"service": "*", "operation": "*", "account": "*", "kind": "latency",
                                       "latency_ms": ms, "probability": 1.0}]
         self.admin("faults", {"faults": faults, "rate_limit": rate_limit})
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # by PID
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 def base_env(endpoint: str | None) -> dict[str, str]:
@@ -514,7 +472,7 @@ def run_resumed(emu: Emulator, concurrency: int, work_dir: str, label: str, coll
         invocations.append({"n": n, "exit": code, "wall": wall, "rss_mb": int(maxrss_kb) / 1024.0,
                             "answer": answer, "stderr": err_path, "deadline_s": deadline_s})
         say(f"    ... {label}: invocation {n}: exit {code}, {wall:.1f} s, peak RSS {int(maxrss_kb) / 1024:.1f} MB, "
-            + (f"done" if answer and answer.get("done") else
+            + ("done" if answer and answer.get("done") else
                f"pending units {(answer or {}).get('pending_units')}, checkpoint "
                f"{((answer or {}).get('checkpoint') or {}).get('bytes', 0) / 1e6:.1f} MB"))
         if code != 0 or not answer or answer.get("done"):
@@ -1073,7 +1031,7 @@ def report_rate(res: dict[str, Any], concurrency: int, targets: list[tuple[str, 
                         ratio <= TARGET_FLOOR_RATIO))
         return
     span = ml["last_answer"] - ml["first_arrival"]
-    say(f"  times below are seconds after the run's first request reached the emulator")
+    say("  times below are seconds after the run's first request reached the emulator")
     say(f"  management account, sso-admin: first call {ml['first_arrival']:.2f} s, last answer {ml['last_answer']:.2f} s; "
         f"{made} calls in {span:.1f} s = {made / span:.2f} calls/s (the limit: {rps}/s); throttled {ml['throttled']}")
     if mid:

@@ -65,19 +65,17 @@ import difflib
 import io
 import json
 import os
-import queue
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EMULATOR_DIR = os.path.join(ROOT, "tests", "emulator")
+sys.path.insert(0, EMULATOR_DIR)
+from emulator_process import EmulatorProcess  # noqa: E402  (the emulator as a child process, shared with scripts/bench.py)
 # Shipped scenarios: the emulator's (blog, messy) and the integration tests' (hostile).
 SCENARIO_DIRS = (os.path.join(EMULATOR_DIR, "scenarios"), os.path.join(ROOT, "tests", "integration", "scenarios"))
 DEFAULT_SCENARIOS = "blog,messy,hostile,gen:accounts=200,account_instances=20,users=2000"
@@ -138,7 +136,6 @@ def say(text: str = "") -> None:
 def scenario_without_access(name: str) -> dict[str, Any]:
     """A shipped or generated scenario with no permission set, pair or account assignment."""
     if name.startswith("gen:"):
-        sys.path.insert(0, EMULATOR_DIR)
         from generate import generate  # the emulator's generator, as `serve --scenario gen:` runs it
         params: dict[str, int] = {}
         for part in name[4:].split(","):
@@ -157,46 +154,6 @@ def scenario_without_access(name: str) -> dict[str, Any]:
         spec.pop(key, None)
     spec["_removed_for_comparison"] = removed  # unknown keys are ignored by the loader
     return spec
-
-
-class Emulator:
-    """tests/emulator/emulator.py serve on a free port of 127.0.0.1, stopped by its PID."""
-
-    def __init__(self, python: str, scenario_path: str, log_path: str):
-        self.log = open(log_path, "ab")
-        self.proc = subprocess.Popen(
-            [python, os.path.join(EMULATOR_DIR, "emulator.py"), "serve", "--scenario", scenario_path,
-             "--port", "0", "--exit-with-parent"],
-            stdout=subprocess.PIPE, stderr=self.log, stdin=subprocess.DEVNULL)
-        line = self._first_line(300)
-        if not line.startswith("http://127.0.0.1:"):
-            self.stop()
-            raise RuntimeError(f"the emulator did not start (see {log_path})")
-        self.endpoint = line
-
-    def _first_line(self, timeout: float) -> str:
-        result: queue.Queue[str] = queue.Queue()
-        stdout = self.proc.stdout
-        assert stdout is not None
-        threading.Thread(target=lambda: result.put(stdout.readline().decode().strip()), daemon=True).start()
-        try:
-            return result.get(timeout=timeout)
-        except queue.Empty:
-            return ""
-
-    def admin(self, path: str) -> Any:
-        with urllib.request.urlopen(f"{self.endpoint}/_emulator/{path}", timeout=60) as resp:
-            return json.loads(resp.read())
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # by PID
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 def run_binary(binary: str, endpoint: str, out_dir: str, log_path: str) -> tuple[int, float]:
@@ -264,7 +221,7 @@ def explain_cells(old_rows: list[list[str]], new_rows: list[list[str]]) -> tuple
         for j, (a, b) in enumerate(zip(o, n)):
             if a == b:
                 continue
-            where = f"row {i} {old_rows[0][j] if old_rows else j}: {a!r} -> {b!r}"
+            where = f"row {i} {old_rows[0][j] if old_rows and j < len(old_rows[0]) else j}: {a!r} -> {b!r}"
             if newly_neutralised(a, b):
                 known.append(where)
                 back[j] = a
@@ -475,7 +432,7 @@ def compare_scenario(name: str, old_bin: str, new_bin: str, python: str, work: s
     with open(scenario_path, "w", encoding="utf-8") as fh:
         json.dump(spec, fh)
     say(f"== {name}: removed from the scenario {spec['_removed_for_comparison']}")
-    emu = Emulator(python, scenario_path, os.path.join(base, "emulator.log"))
+    emu = EmulatorProcess(python, scenario_path, os.path.join(base, "emulator.log"), timeout=300)
     dirs: dict[str, str] = {}
     runs: list[str] = []
     try:
